@@ -1,0 +1,27 @@
+/// @file config.hpp
+/// @brief Configuration macros and feature detection shared by every oneshot header.
+#pragma once
+
+#include <version>
+
+/// Defined to 1 when the standard library has `std::stop_token` (libstdc++ 10+, MSVC; not Debian's
+/// libc++ 14/16). The `std::stop_token` overloads exist only then; everything else is always there.
+#if defined(__cpp_lib_jthread) && __cpp_lib_jthread >= 201911L
+#define ONESHOT_HAS_STOP_TOKEN 1
+#else
+#define ONESHOT_HAS_STOP_TOKEN 0
+#endif
+
+/// Defined to 1 when exceptions are enabled (`-fno-exceptions` turns throws into a message + abort).
+#if defined(__cpp_exceptions) || defined(__EXCEPTIONS) || defined(_CPPUNWIND)
+#define ONESHOT_HAS_EXCEPTIONS 1
+#else
+#define ONESHOT_HAS_EXCEPTIONS 0
+#endif
+
+/// Define `ONESHOT_TEST_DELAY` to 1 to make every atomic step of the channel and the awaiter sleep or
+/// yield for a short random time (stress builds only; the `delay` preset). Off by default, and then
+/// it compiles to nothing.
+#ifndef ONESHOT_TEST_DELAY
+#define ONESHOT_TEST_DELAY 0
+#endif

@@ -1,0 +1,9 @@
+/// @file oneshot.hpp
+/// @brief The single include for everything: `oneshot::channel` and its endpoints, awaiting a
+/// receiver from a coroutine, and the thread-pinned `sendable::send_rc` / `sendable::send_option`.
+#pragma once
+
+#include <oneshot/version.hpp>
+#include <oneshot/result.hpp>
+#include <oneshot/channel.hpp>
+#include <sendable/sendable.hpp>

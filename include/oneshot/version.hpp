@@ -1,0 +1,9 @@
+/// @file version.hpp
+/// @brief The library version. CMake refuses to configure when these disagree with `project()`.
+#pragma once
+
+#define ONESHOT_VERSION_MAJOR 0
+#define ONESHOT_VERSION_MINOR 1
+#define ONESHOT_VERSION_PATCH 0
+/// The version as one number: major * 10000 + minor * 100 + patch.
+#define ONESHOT_VERSION (ONESHOT_VERSION_MAJOR * 10000 + ONESHOT_VERSION_MINOR * 100 + ONESHOT_VERSION_PATCH)
