@@ -8,7 +8,8 @@
 #                                     does into a staging prefix, check the layout vcpkg requires,
 #                                     move the tree (packages -> installed) and build the consumer
 #                       pkgconfig     query the tree staged by `vcpkg` with pkg-config, compile with
-#                                     its flags (prints ONESHOT_SKIP when pkg-config is missing)
+#                                     its flags (prints ONESHOT_SKIP when pkg-config is missing,
+#                                     and with MSVC)
 #   ONESHOT_SOURCE_DIR  the checkout under test
 #   CONSUMERS_DIR       this directory
 #   WORK_DIR            scratch directory of the test (wiped first, except by `pkgconfig`)
@@ -324,6 +325,12 @@ elseif(MODE STREQUAL "pkgconfig")
   if(NOT EXISTS "${installed}/share/pkgconfig/oneshot.pc")
     oneshot_fail("no staged tree at ${installed}; the consumer_vcpkg_staging test sets it up")
   endif()
+  if(CXX_COMPILER_ID STREQUAL "MSVC" OR CXX_FRONTEND STREQUAL "MSVC")
+    # MSVC users consume the CMake package; a pkg-config on their PATH (Strawberry Perl's, say) is
+    # not theirs to build with.
+    message("ONESHOT_SKIP: pkg-config is not an MSVC consumption route")
+    return()
+  endif()
   find_program(PKG_CONFIG NAMES pkg-config pkgconf)
   if(NOT PKG_CONFIG)
     message("ONESHOT_SKIP: pkg-config is not installed")
@@ -364,8 +371,8 @@ elseif(MODE STREQUAL "pkgconfig")
     oneshot_fail("pkg-config --cflags oneshot (${cflags}) names no directory with oneshot/oneshot.hpp")
   endif()
 
-  # Compile the consumer with nothing but the pkg-config flags (GCC-style drivers only).
-  if(CXX_COMPILER AND CXX_COMPILER_ID MATCHES "GNU|Clang" AND NOT CXX_FRONTEND STREQUAL "MSVC")
+  # Compile the consumer with nothing but the pkg-config flags (GCC-style drivers).
+  if(CXX_COMPILER AND CXX_COMPILER_ID MATCHES "GNU|Clang")
     separate_arguments(extra_cxx UNIX_COMMAND "${CXX_FLAGS}")
     separate_arguments(extra_ld UNIX_COMMAND "${EXE_LINKER_FLAGS}")
     set(app "${WORK_DIR}/pkgconfig-app")
