@@ -17,6 +17,10 @@ std::atomic<long> allocations{0};
 std::atomic<std::size_t> last_size{0};
 } // namespace
 
+// GCC cannot see that these replace the global pair and warns that free() meets operator new.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
 void* operator new(std::size_t size) {
     ++allocations;
     last_size = size;
