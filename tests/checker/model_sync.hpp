@@ -1,0 +1,134 @@
+/// @file model_sync.hpp
+/// @brief The checker's `Sync` policy: the channel's seam (include/oneshot/detail/sync.hpp) mapped
+/// onto the deterministic scheduler of sched.hpp.
+///
+/// Every atomic step is a scheduling point and is checked to touch a live block; `wait` and
+/// `wake_all` are modelled futex operations; `expired` is a nondeterministic choice (model time:
+/// a deadline may pass at any step, and once passed stays passed); the slot hooks feed the race
+/// detector; `create`/`dispose` register, poison and quarantine the block.
+///
+/// `Planted = true` is the test-only broken variant that proves the checker can fail: its
+/// `fetch_or` performs the wake-up *before* it changes the state (and `wake_all` does nothing, as
+/// the wake moved), i.e. "the sender wakes before publishing". Production code is untouched.
+#pragma once
+
+#include "sched.hpp"
+
+#include <oneshot/oneshot.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+
+namespace checker {
+
+/// Knobs shared by every instantiation.
+inline bool yield_at_slot_hooks = true;
+
+template <bool Planted>
+struct model_sync {
+    struct state_word {
+        std::atomic<std::uint32_t> v;
+        mutable vclock vc{}; ///< the release history of the word (every RMW releases)
+        explicit state_word(std::uint32_t x) noexcept : v(x) {}
+    };
+    using clock = std::chrono::steady_clock;
+    using deadline = std::optional<clock::time_point>;
+
+    /// One spin step, so the spin loop in wait_for_sender is covered at small cost.
+    static constexpr int spin_limit = 1;
+
+    /// A visible step on `w`: the scheduler may switch here; then `w` must be live.
+    static void step(const state_word& w, const char* what) {
+        point();
+        resolve_pending();
+        (void)live_block(&w, what);
+    }
+    static void acquire(const state_word& w) { join(my_vc(), w.vc); }
+    static void release(const state_word& w) {
+        join(w.vc, my_vc());
+        ++my_vc()[static_cast<std::size_t>(cur_tid)];
+    }
+
+    static std::uint32_t load(const state_word& w) noexcept {
+        step(w, "load");
+        const std::uint32_t r = w.v.load(std::memory_order_seq_cst);
+        acquire(w);
+        note("load", r);
+        return r;
+    }
+    static bool compare_exchange(state_word& w, std::uint32_t& expected, std::uint32_t desired) noexcept {
+        step(w, "compare_exchange");
+        const std::uint32_t e = expected;
+        const bool ok = w.v.compare_exchange_strong(expected, desired, std::memory_order_seq_cst);
+        acquire(w);
+        if (ok) release(w);
+        note(ok ? "cas ok" : "cas failed", e, ok ? desired : expected);
+        return ok;
+    }
+    static std::uint32_t fetch_or(state_word& w, std::uint32_t bits) noexcept {
+        if constexpr (Planted) {
+            // PLANTED BUG: wake first, publish afterwards (a separate step).
+            step(w, "wake (planted, before publishing)");
+            note("wake (planted, before publishing)");
+            wake_word(&w);
+        }
+        step(w, "fetch_or");
+        const std::uint32_t r = w.v.fetch_or(bits, std::memory_order_seq_cst);
+        acquire(w);
+        release(w);
+        note("fetch_or", bits, r);
+        return r;
+    }
+    static std::uint32_t fetch_and(state_word& w, std::uint32_t bits) noexcept {
+        step(w, "fetch_and");
+        const std::uint32_t r = w.v.fetch_and(bits, std::memory_order_seq_cst);
+        acquire(w);
+        release(w);
+        note("fetch_and", bits, r);
+        return r;
+    }
+    static void wait(const state_word& w, std::uint32_t old, const deadline& d) noexcept {
+        step(w, "wait");
+        const std::uint32_t now = w.v.load(std::memory_order_seq_cst);
+        note("wait", old, now);
+        if (now != old) return; // futex: the word changed, return at once
+        if (d && S.threads[static_cast<std::size_t>(cur_tid)]->time_passed) return; // deadline already passed
+        block_on(&w, d.has_value());
+        note("wait returns");
+    }
+    [[nodiscard]] static bool expired(const deadline& d) noexcept {
+        if (!d || cur_tid == 0) return false;
+        lthread& me = *S.threads[static_cast<std::size_t>(cur_tid)];
+        if (!me.time_passed && choose(2) == 1) me.time_passed = true; // time may pass at any step
+        note("expired?", me.time_passed);
+        return me.time_passed;
+    }
+    static void wake_all(const state_word& w) noexcept {
+        step(w, "wake_all");
+        note(Planted ? "wake_all (planted: no-op)" : "wake_all");
+        if constexpr (!Planted) wake_word(&w);
+    }
+    static void relax() noexcept {}
+
+    template <class Block>
+    [[nodiscard]] static Block* create() {
+        return create_block<Block>();
+    }
+    template <class Block>
+    static void dispose(Block* b) noexcept {
+        dispose_block(b);
+    }
+
+    struct slot_tracker {
+        unsigned char unused = 0; // not empty: it must lie inside the block
+        void write() noexcept { slot_hook(this, true, yield_at_slot_hooks); }
+        void read() noexcept { slot_hook(this, false, yield_at_slot_hooks); }
+    };
+};
+
+using good_sync = model_sync<false>;
+using planted_sync = model_sync<true>;
+
+} // namespace checker
