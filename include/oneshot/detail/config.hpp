@@ -25,3 +25,10 @@
 #ifndef ONESHOT_TEST_DELAY
 #define ONESHOT_TEST_DELAY 0
 #endif
+
+/// How many times a blocking receive re-reads the state (with a CPU pause between reads) before it
+/// sleeps in the kernel. A reply that arrives within that window costs no system call; a longer
+/// wait costs this bounded spin once, then no CPU at all. Define it (0 disables spinning) to tune.
+#ifndef ONESHOT_SPIN_LIMIT
+#define ONESHOT_SPIN_LIMIT 64
+#endif

@@ -58,7 +58,7 @@ struct std_sync {
     /// Spin steps a blocking receive takes (reading the state) before it sleeps: a reply that
     /// arrives within about a microsecond is taken without two system calls. Bounded, so a long
     /// wait costs this once and then sleeps.
-    static constexpr int spin_limit = 64;
+    static constexpr int spin_limit = ONESHOT_SPIN_LIMIT;
 
     static std::uint32_t load(const state_word& w) noexcept {
         injected_delay();
