@@ -132,6 +132,7 @@ namespace {
 
 enum class metric {
     time,    ///< time per iteration in ns: CPU time, or real/manual time where the benchmark asks for it
+    cpu,     ///< CPU time per iteration in ns (of the whole process where the benchmark measures that)
     counter, ///< a user counter (lower is better unless the goal says otherwise)
 };
 
@@ -172,6 +173,8 @@ constexpr row rows[] = {
      metric::time, nullptr, "", goal::none, 0, "-"},
     {"3 ping-pong round trip", "BM_pingpong/oneshot", "BM_pingpong/promise", "promise", metric::time, nullptr,
      "", goal::ratio_le, 0.5, "<= 0.50x"},
+    {"3 1 ms wait: CPU per round trip", "BM_pingpong_1ms/oneshot", "BM_pingpong_1ms/promise", "promise",
+     metric::cpu, nullptr, "", goal::none, 0, "-"},
     {"4 request/reply throughput", "BM_reqrep/oneshot", "BM_reqrep/promise", "promise", metric::counter,
      "items_per_second", "/s", goal::ratio_ge, 1.5, ">= 1.50x"},
     {"5 co_await ready channel", "BM_coro_ready/oneshot", "BM_coro_ready/try_recv", "try_recv", metric::time,
@@ -199,6 +202,7 @@ constexpr row rows[] = {
 /// One measurement of one benchmark (a repetition, or the median aggregate).
 struct sample {
     double time_ns = 0; ///< see to_sample
+    double cpu_ns = 0;
     std::map<std::string, double> counters;
 };
 
@@ -226,6 +230,7 @@ sample to_sample(const benchmark::BenchmarkReporter::Run& r) {
     const bool real = !r.run_name.time_type.empty();
     s.time_ns = (real ? r.GetAdjustedRealTime() : r.GetAdjustedCPUTime()) /
                 benchmark::GetTimeUnitMultiplier(r.time_unit) * 1e9;
+    s.cpu_ns = r.GetAdjustedCPUTime() / benchmark::GetTimeUnitMultiplier(r.time_unit) * 1e9;
     for (const auto& [name, c] : r.counters) s.counters[name] = c.value;
     return s;
 }
@@ -270,8 +275,8 @@ private:
         if (it == data_.end()) return false;
         const collected& c = it->second;
         auto pick = [&](const sample& s, double& v) {
-            if (m == metric::time) {
-                v = s.time_ns;
+            if (m == metric::time || m == metric::cpu) {
+                v = m == metric::time ? s.time_ns : s.cpu_ns;
                 return true;
             }
             const auto ci = s.counters.find(counter);
@@ -292,7 +297,7 @@ private:
 
     static std::string format(double v, metric m, const char* unit) {
         char buf[64];
-        if (m == metric::time) {
+        if (m == metric::time || m == metric::cpu) {
             if (v >= 1e7)
                 std::snprintf(buf, sizeof buf, "%.2f ms", v / 1e6);
             else if (v >= 1e4)
