@@ -5,7 +5,9 @@
 // BM_rc_deref: reading the value through the reference, against std::shared_ptr and a raw pointer.
 // BM_rc_migrate: moving a graph of 1,000,000 send_rcs to another thread: park every rc (walking the
 // graph through the values park returns), ready(), hand the rcs and the token over a oneshot channel,
-// unpark() on the other thread and acknowledge. Counter ns_per_rc = that time / number of rcs.
+// unpark() on the other thread and acknowledge. Counter ns_per_rc = that time / number of rcs; the
+// counters park_ns, ready_ns, handoff_ns (send to the other thread's wake-up) and unpark_ns (unpark +
+// acknowledgement) split it, also per rc.
 // The graph is a ring of 500,000 nodes: each node is held by one rc in a vector and by the previous
 // node's `next`, so every value has two rcs. Building and destroying it is not timed.
 #include "bench_common.hpp"
@@ -108,35 +110,50 @@ struct shipment {
 };
 
 void rc_migrate(benchmark::State& state) {
-    double ns_per_rc_sum = 0;
+    using clock = std::chrono::steady_clock;
+    auto per_rc = [](clock::time_point from, clock::time_point to) {
+        return std::chrono::duration<double, std::nano>(to - from).count() / static_cast<double>(ring_rcs);
+    };
+    double total = 0, park = 0, ready = 0, handoff = 0, unpark = 0;
     for (auto _ : state) {
         auto roots = build_ring();
         auto [ship_tx, ship_rx] = oneshot::channel<shipment>();
-        auto [ack_tx, ack_rx] = oneshot::channel<void>();
+        auto [ack_tx, ack_rx] = oneshot::channel<clock::time_point>();
         std::thread receiver([rx = std::move(ship_rx), ack = std::move(ack_tx)]() mutable {
             shipment s = *rx.recv();
+            const auto received = clock::now();
             std::move(s.token).unpark();
-            (void)std::move(ack).send();
+            (void)std::move(ack).send(received);
             destroy_ring(s.roots); // after the acknowledgement: not timed
         });
 
-        const auto start = std::chrono::steady_clock::now();
+        const auto start = clock::now();
         sendable::pre_send ps;
         for (auto& r : roots) {
             node& n = ps.park(r);
             ps.park(n.next);
         }
+        const auto parked = clock::now();
         sendable::post_send token = std::move(ps).ready();
+        const auto readied = clock::now();
         (void)std::move(ship_tx).send(shipment{std::move(roots), std::move(token)});
-        (void)ack_rx.recv();
-        const auto stop = std::chrono::steady_clock::now();
+        const auto received = *ack_rx.recv();
+        const auto stop = clock::now();
 
         receiver.join();
-        const double ns = std::chrono::duration<double, std::nano>(stop - start).count();
-        state.SetIterationTime(ns / 1e9);
-        ns_per_rc_sum += ns / static_cast<double>(ring_rcs);
+        state.SetIterationTime(std::chrono::duration<double>(stop - start).count());
+        total += per_rc(start, stop);
+        park += per_rc(start, parked);
+        ready += per_rc(parked, readied);
+        handoff += per_rc(readied, received);
+        unpark += per_rc(received, stop);
     }
-    state.counters["ns_per_rc"] = benchmark::Counter(ns_per_rc_sum, benchmark::Counter::kAvgIterations);
+    using benchmark::Counter;
+    state.counters["ns_per_rc"] = Counter(total, Counter::kAvgIterations);
+    state.counters["park_ns"] = Counter(park, Counter::kAvgIterations);
+    state.counters["ready_ns"] = Counter(ready, Counter::kAvgIterations);
+    state.counters["handoff_ns"] = Counter(handoff, Counter::kAvgIterations);
+    state.counters["unpark_ns"] = Counter(unpark, Counter::kAvgIterations);
     state.counters["rcs"] = static_cast<double>(ring_rcs);
 }
 
