@@ -53,7 +53,7 @@ void oneshot_roundtrip(benchmark::State& state) {
     for (auto _ : state) {
         benchmark::DoNotOptimize(proto);
         auto [tx, rx] = oneshot::channel<T>();
-        const bool sent = std::move(tx).send(proto).has_value();
+        bool sent = std::move(tx).send(proto).has_value();
         benchmark::DoNotOptimize(sent);
         auto r = rx.try_recv();
         benchmark::DoNotOptimize(r);
@@ -100,16 +100,16 @@ void floor_roundtrip(benchmark::State& state) {
         // send: write the message, then one CAS publishes it.
         ::new (static_cast<void*>(b->slot)) T(proto);
         std::uint32_t expected = sender | receiver;
-        const bool published =
+        bool published =
             b->state.compare_exchange_strong(expected, receiver | done | message, std::memory_order_seq_cst);
         benchmark::DoNotOptimize(published);
         // try_recv: one load, move the message out, one fetch_and, free.
-        const std::uint32_t seen = b->state.load(std::memory_order_seq_cst);
+        std::uint32_t seen = b->state.load(std::memory_order_seq_cst);
         benchmark::DoNotOptimize(seen);
         T* m = std::launder(reinterpret_cast<T*>(b->slot));
         T v(std::move(*m));
         std::destroy_at(m);
-        const std::uint32_t before =
+        std::uint32_t before =
             b->state.fetch_and(~(receiver | message | waiting | cancel), std::memory_order_seq_cst);
         benchmark::DoNotOptimize(before);
         delete b;

@@ -41,7 +41,7 @@ detached await_ready_loop(benchmark::State& state) {
     for (auto _ : state) {
         benchmark::DoNotOptimize(value);
         auto [tx, rx] = oneshot::channel<int>();
-        const bool sent = std::move(tx).send(value).has_value();
+        bool sent = std::move(tx).send(value).has_value();
         benchmark::DoNotOptimize(sent);
         auto r = co_await rx;
         benchmark::DoNotOptimize(r);
@@ -53,7 +53,7 @@ detached try_recv_loop(benchmark::State& state) {
     for (auto _ : state) {
         benchmark::DoNotOptimize(value);
         auto [tx, rx] = oneshot::channel<int>();
-        const bool sent = std::move(tx).send(value).has_value();
+        bool sent = std::move(tx).send(value).has_value();
         benchmark::DoNotOptimize(sent);
         auto r = rx.try_recv();
         benchmark::DoNotOptimize(r);

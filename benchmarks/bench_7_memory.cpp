@@ -19,7 +19,7 @@ void memory_oneshot(benchmark::State& state) {
     for (auto _ : state) {
         benchmark::DoNotOptimize(value);
         auto [tx, rx] = oneshot::channel<int>();
-        const bool sent = std::move(tx).send(value).has_value();
+        bool sent = std::move(tx).send(value).has_value();
         benchmark::DoNotOptimize(sent);
         auto r = rx.try_recv();
         benchmark::DoNotOptimize(r);
