@@ -18,6 +18,7 @@
 #include <chrono>
 #include <coroutine>
 #include <optional>
+#include <stdexcept>
 #include <thread>
 #include <utility>
 
@@ -895,3 +896,77 @@ TEST_CASE("destroy-while-suspended, repeated: destroyed on one thread, then send
     CHECK(counted::live == 0);
     CHECK(counted::constructed == counted::destroyed);
 }
+
+#if ONESHOT_HAS_EXCEPTIONS
+namespace {
+/// A message whose move constructor throws while `throws_left` is positive.
+struct flaky {
+    static inline int throws_left = 0;
+    int value;
+    explicit flaky(int v) noexcept : value(v) {}
+    flaky(flaky&& other) : value(other.value) {
+        if (throws_left > 0) {
+            --throws_left;
+            throw std::runtime_error("flaky move");
+        }
+    }
+    flaky(const flaky&) = delete;
+    flaky& operator=(const flaky&) = delete;
+    flaky& operator=(flaky&&) = delete;
+    ~flaky() = default;
+};
+
+struct flaky_outcome {
+    bool first_threw = false;
+    std::optional<oneshot::result<flaky, recv_error>> second;
+    std::thread::id thread{};
+};
+
+/// Awaits; if taking the message out throws, catches it and awaits the same receiver again.
+eager_task await_flaky(oneshot::receiver<flaky>* rx, flaky_outcome* out) {
+    try {
+        auto r = co_await *rx;
+        (void)r;
+    } catch (const std::runtime_error&) {
+        out->first_threw = true;
+    }
+    out->second.emplace(co_await *rx);
+    out->thread = std::this_thread::get_id();
+}
+} // namespace
+
+TEST_CASE("an exception while taking the message out of await_resume leaves it in the channel", "[coroutine][exceptions]") {
+    oneshot::sender<flaky> tx;
+    oneshot::receiver<flaky> rx;
+    open(tx, rx);
+    flaky_outcome out;
+    std::optional<eager_task> t;
+    flaky::throws_left = 0;
+
+    SECTION("message already there: no suspension") {
+        REQUIRE(std::move(tx).emplace(18).has_value()); // constructed in place: no move
+        flaky::throws_left = 1;
+        t.emplace(await_flaky(&rx, &out));
+        CHECK(t->done());
+        CHECK(out.thread == std::this_thread::get_id());
+    }
+    SECTION("suspended, resumed inline by a sender on another thread") {
+        t.emplace(await_flaky(&rx, &out));
+        REQUIRE_FALSE(t->done());
+        flaky::throws_left = 1;
+        bool sent = false;
+        std::thread sender_thread([&] { sent = std::move(tx).emplace(19).has_value(); });
+        const std::thread::id id = sender_thread.get_id();
+        sender_thread.join();
+        CHECK(sent); // the exception stayed in the coroutine, which caught it
+        REQUIRE(t->wait());
+        CHECK(out.thread == id);
+    }
+    CHECK(out.first_threw);
+    CHECK(flaky::throws_left == 0);
+    REQUIRE(out.second.has_value());
+    REQUIRE(out.second->has_value());
+    CHECK((out.second->value().value == 18 || out.second->value().value == 19));
+    CHECK(rx.is_closed());
+}
+#endif
