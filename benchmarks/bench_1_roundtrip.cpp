@@ -76,13 +76,13 @@ void promise_roundtrip(benchmark::State& state) {
     meter.report(state);
 }
 
-/// The same layout as oneshot::detail::block<T, std_sync>: waiter pointer, state word, message slot,
-/// with the same member initialisers (so the same stores at creation).
+/// The same layout as oneshot::detail::block<T, std_sync>: waiter pointer, state word, message slot
+/// (the library's own), with the same member initialisers (so the same stores at creation).
 template <class T>
 struct floor_block {
     void* waiter = nullptr;
     std::atomic<std::uint32_t> state{3};
-    alignas(T) unsigned char slot[sizeof(T)];
+    oneshot::detail::message_slot<T> slot;
 };
 
 template <class T>
@@ -94,11 +94,12 @@ void floor_roundtrip(benchmark::State& state) {
     const bench::alloc_meter meter;
     for (auto _ : state) {
         benchmark::DoNotOptimize(proto);
-        // channel(): one allocation (default-initialised: the slot is left unwritten).
+        // channel(): one allocation. Default-initialised: the slot's storage is left unwritten
+        // (oneshot's `new Block()` value-initialises, which zero-fills the slot first).
         auto* b = new floor_block<T>;
         benchmark::DoNotOptimize(b);
         // send: write the message, then one CAS publishes it.
-        ::new (static_cast<void*>(b->slot)) T(proto);
+        b->slot.construct(proto);
         std::uint32_t expected = sender | receiver;
         bool published =
             b->state.compare_exchange_strong(expected, receiver | done | message, std::memory_order_seq_cst);
@@ -106,9 +107,8 @@ void floor_roundtrip(benchmark::State& state) {
         // try_recv: one load, move the message out, one fetch_and, free.
         std::uint32_t seen = b->state.load(std::memory_order_seq_cst);
         benchmark::DoNotOptimize(seen);
-        T* m = std::launder(reinterpret_cast<T*>(b->slot));
-        T v(std::move(*m));
-        std::destroy_at(m);
+        T v(std::move(b->slot.get()));
+        b->slot.destroy();
         std::uint32_t before =
             b->state.fetch_and(~(receiver | message | waiting | cancel), std::memory_order_seq_cst);
         benchmark::DoNotOptimize(before);

@@ -7,6 +7,10 @@
 // Workload 4: request/reply throughput. Two client threads submit requests to one worker over a
 // mutex + condition variable queue, each request carrying the sender (or promise) for its reply;
 // clients block in recv() (future::get()). items_per_second counts requests of both clients.
+//
+// sleeps_per_op: voluntary context switches of the process per round trip (per request for workload
+// 4), i.e. how often some thread went to sleep; a receive that catches its reply while spinning
+// costs none.
 #include "bench_common.hpp"
 
 #include <oneshot/channel.hpp>
@@ -79,12 +83,14 @@ void pingpong(benchmark::State& state) {
         }
     });
     int v = 0;
+    const bench::sleep_meter sleeps;
     for (auto _ : state) {
         auto [reply_tx, reply_rx] = Impl::make();
         s.to_a = std::move(reply_tx);
         Impl::send(s.to_b, v);
         v = Impl::recv(reply_rx);
     }
+    sleeps.report(state, static_cast<double>(state.iterations()));
     Impl::send(s.to_b, -1);
     partner.join();
     benchmark::DoNotOptimize(v);
@@ -150,12 +156,16 @@ template <class Impl>
 void reqrep(benchmark::State& state) {
     if (state.thread_index() == 0) current_server<Impl> = new server<Impl>();
     int v = state.thread_index();
+    const bench::sleep_meter sleeps;
     for (auto _ : state) {
         auto [tx, rx] = Impl::make();
         current_server<Impl>->submit({v, std::move(tx)});
         v = Impl::recv(rx);
     }
     state.SetItemsProcessed(state.iterations());
+    // Counters are summed over the client threads: thread 0 alone reports the process-wide count.
+    if (state.thread_index() == 0)
+        sleeps.report(state, static_cast<double>(state.iterations()) * state.threads());
     benchmark::DoNotOptimize(v);
     if (state.thread_index() == 0) {
         delete current_server<Impl>;

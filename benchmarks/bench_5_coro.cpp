@@ -119,12 +119,14 @@ void coro_resume(benchmark::State& state) {
     });
     relay(s); // C suspends at once, waiting for A
     int v = 0;
+    const bench::sleep_meter sleeps;
     for (auto _ : state) {
         auto [tx, rx] = oneshot::channel<int>();
         s.to_a = std::move(tx);
         send_from(s.c_from_a, v); // resumes C here
         v = rx.recv().value();
     }
+    sleeps.report(state, static_cast<double>(state.iterations()));
     send_from(s.c_from_a, -1); // C forwards the stop to B and finishes
     b.join();
     benchmark::DoNotOptimize(v);

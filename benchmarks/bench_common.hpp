@@ -22,6 +22,10 @@ struct alloc_counts {
 /// The calling thread's counts so far.
 alloc_counts thread_alloc_counts() noexcept;
 
+/// Voluntary context switches of the whole process so far: how often a thread gave up its CPU, e.g.
+/// to sleep in a futex wait. 0 where getrusage() is not available.
+long long voluntary_switches() noexcept;
+
 /// Reports the allocations made on the calling thread between its construction and `report()` as
 /// per-iteration counters: allocs_per_op, bytes_per_op, chunk_bytes_per_op.
 class alloc_meter {
@@ -38,6 +42,21 @@ public:
 
 private:
     alloc_counts start_;
+};
+
+/// Reports the process's voluntary context switches between construction and `report()`, per
+/// `ops` operations, as the counter sleeps_per_op (how many times some thread went to sleep).
+class sleep_meter {
+public:
+    sleep_meter() noexcept : start_(voluntary_switches()) {}
+
+    void report(benchmark::State& state, double ops) const {
+        const double n = ops > 0 ? ops : 1.0;
+        state.counters["sleeps_per_op"] = static_cast<double>(voluntary_switches() - start_) / n;
+    }
+
+private:
+    long long start_;
 };
 
 } // namespace bench

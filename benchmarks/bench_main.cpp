@@ -24,7 +24,11 @@
 #include <vector>
 
 #if defined(__unix__) || defined(__APPLE__)
+#include <sys/resource.h>
 #include <unistd.h>
+#endif
+#if defined(_WIN32)
+#include <malloc.h>
 #endif
 
 // ---------------------------------------------------------------------------------------------
@@ -58,15 +62,34 @@ void* allocate_aligned(std::size_t n, std::align_val_t al) {
     const std::size_t align = std::max(static_cast<std::size_t>(al), sizeof(void*));
     const std::size_t size = ((n == 0 ? 1 : n) + align - 1) / align * align; // aligned_alloc wants a multiple
     for (;;) {
+#if defined(_WIN32)
+        if (void* p = ::_aligned_malloc(size, align)) return p;
+#else
         if (void* p = std::aligned_alloc(align, size)) return p;
+#endif
         std::new_handler handler = std::get_new_handler();
         if (handler == nullptr) throw std::bad_alloc();
         handler();
     }
 }
+void free_aligned(void* p) noexcept {
+#if defined(_WIN32)
+    ::_aligned_free(p); // memory from _aligned_malloc must not reach free()
+#else
+    std::free(p);
+#endif
+}
 } // namespace
 
 bench::alloc_counts bench::thread_alloc_counts() noexcept { return {t_allocs, t_bytes, t_chunk}; }
+
+long long bench::voluntary_switches() noexcept {
+#if defined(__unix__) || defined(__APPLE__)
+    rusage usage{};
+    if (::getrusage(RUSAGE_SELF, &usage) == 0) return static_cast<long long>(usage.ru_nvcsw);
+#endif
+    return 0;
+}
 
 // GCC cannot see that these replace the global pair and warns that free() meets operator new.
 #if defined(__GNUC__) && !defined(__clang__)
@@ -111,12 +134,12 @@ void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
 void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
 void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t) noexcept { free_aligned(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { free_aligned(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { free_aligned(p); }
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { free_aligned(p); }
+void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { free_aligned(p); }
+void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { free_aligned(p); }
 
 namespace {
 
