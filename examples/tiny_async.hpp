@@ -33,11 +33,9 @@ public:
     event_loop& operator=(const event_loop&) = delete;
 
     void operator()(std::coroutine_handle<> h) {
-        {
-            std::lock_guard lock(mutex_);
-            queue_.push_back(h);
-        }
-        wake_.notify_one();
+        std::lock_guard lock(mutex_);
+        queue_.push_back(h);
+        wake_.notify_one(); // under the lock: the loop cannot run h and be destroyed before this
     }
 
     // `co_await loop.schedule()` continues the coroutine on the loop's thread.
