@@ -55,6 +55,49 @@ struct park_status {
 namespace detail {
 /// Source of pre_send session ids (never 0, never reused).
 inline std::atomic<std::uint64_t> next_session_id{1};
+
+using registry_buffer = std::vector<control_block*>;
+
+/// Each thread keeps the largest registry buffer it has finished with (in `spare_buffer_owner`), so
+/// that repeated migrations do not pay again for growing and page-faulting a fresh vector. The state
+/// flag is trivially destructible and constant-initialised, so it stays readable while the thread's
+/// thread_local objects (and, on the main thread, static objects) are destroyed: once the owner is
+/// gone the cache is closed and buffers are simply freed.
+/// 0: cache not yet opened on this thread; 1: open; 2: closed (thread exiting).
+inline constinit thread_local unsigned char spare_buffer_state = 0;
+
+struct spare_buffer_owner {
+  spare_buffer_owner() noexcept { spare_buffer_state = 1; }
+  spare_buffer_owner(const spare_buffer_owner&) = delete;
+  spare_buffer_owner& operator=(const spare_buffer_owner&) = delete;
+  ~spare_buffer_owner() { spare_buffer_state = 2; }  // `spare` is freed right after
+  registry_buffer spare;
+};
+inline thread_local spare_buffer_owner spare_buffer_owner_instance;
+
+/// An empty buffer, with the calling thread's spare capacity if it has one.
+[[nodiscard]] inline registry_buffer take_registry_buffer() noexcept {
+  registry_buffer buffer;
+  if (spare_buffer_state == 1) {
+    buffer.swap(spare_buffer_owner_instance.spare);
+  }
+  return buffer;
+}
+
+/// Offers a finished registry's buffer to the calling thread's cache (kept if larger than the
+/// spare). Never allocates.
+inline void recycle_registry_buffer(registry_buffer& buffer) noexcept {
+  buffer.clear();
+  if (buffer.capacity() == 0 || spare_buffer_state == 2) {
+    return;
+  }
+  // The first use on a thread constructs the owner (opening the cache) and registers its
+  // destructor for thread exit.
+  registry_buffer& spare = spare_buffer_owner_instance.spare;
+  if (buffer.capacity() > spare.capacity()) {
+    spare.swap(buffer);
+  }
+}
 }  // namespace detail
 
 /// The registry of a migration in preparation: records parked values and rcs on the thread they are
@@ -68,7 +111,8 @@ class pre_send {
  public:
   /// An empty registry pinned to the calling thread.
   pre_send() noexcept
-      : session_(detail::next_session_id.fetch_add(1, std::memory_order_relaxed)),
+      : blocks_(detail::take_registry_buffer()),
+        session_(detail::next_session_id.fetch_add(1, std::memory_order_relaxed)),
         owner_(detail::current_thread_key()) {}
 
   pre_send(const pre_send&) = delete;
@@ -103,6 +147,7 @@ class pre_send {
   /// violation instead (default: abort); if the handler returns, the values stay parked for good.
   ~pre_send() {
     if (blocks_.empty()) {
+      detail::recycle_registry_buffer(blocks_);
       return;
     }
     if (owner_ != detail::current_thread_key()) {
@@ -153,6 +198,11 @@ class pre_send {
 
   /// Number of parked values that still have rcs that are not parked. O(1).
   [[nodiscard]] std::size_t unready_value_count() const noexcept { return unready_; }
+
+  /// Makes room to park `values` distinct values without growing the registry. (A registry also
+  /// starts with the capacity of the largest migration that finished on this thread.)
+  /// Errors: std::bad_alloc, std::length_error (nothing changes).
+  void reserve(std::size_t values) { blocks_.reserve(values); }
 
   /// Ends the preparation: if every parked value has all its rcs parked, pins every value to thread
   /// 0 (no thread can use it) and returns the token that `unpark()`s them on the destination thread;
@@ -260,7 +310,7 @@ class pre_send {
       block->parked = 0;
       block->pin.store(owner_, std::memory_order_relaxed);
     }
-    blocks_.clear();
+    detail::recycle_registry_buffer(blocks_);
     unready_ = 0;
   }
 
@@ -307,7 +357,7 @@ class post_send {
     for (detail::control_block* block : blocks_) {
       block->pin.store(me, std::memory_order_relaxed);
     }
-    blocks_.clear();
+    detail::recycle_registry_buffer(blocks_);
   }
 
   /// Number of values carried.
