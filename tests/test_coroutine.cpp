@@ -86,6 +86,10 @@ lazy_task<int> receive_int(oneshot::receiver<int> rx, record<int>* rec) {
     co_return rec->got_value() ? rec->result->value() : -1;
 }
 
+/// For a scheduler that is a plain function: the loop it posts to.
+event_loop* global_loop = nullptr;
+void post_to_global_loop(std::coroutine_handle<> h) { (*global_loop)(h); }
+
 } // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -327,6 +331,11 @@ TEST_CASE("resume_on(scheduler) resumes on the scheduler's thread, for every sch
     }
     SECTION("pointer to an executor invocable with std::coroutine_handle<>") {
         t.emplace(await_into(rx.recv_async().resume_on(&loop), &rec));
+        via_loop = true;
+    }
+    SECTION("a plain function pointer invocable with std::coroutine_handle<>") {
+        global_loop = &loop;
+        t.emplace(await_into(rx.recv_async().resume_on(&post_to_global_loop), &rec));
         via_loop = true;
     }
     SECTION("execute(f) member") {
