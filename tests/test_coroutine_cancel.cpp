@@ -330,7 +330,7 @@ TEST_CASE("stop between await_ready and await_suspend, and after the message arr
     }
 }
 
-TEST_CASE("a stop token that never fires changes nothing; stopping after completion is harmless", "[coroutine][cancel]") {
+TEST_CASE("a stop token that never fires changes nothing and stopping after completion is harmless", "[coroutine][cancel]") {
     oneshot::sender<int> tx;
     oneshot::receiver<int> rx;
     open(tx, rx);
