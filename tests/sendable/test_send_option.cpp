@@ -5,6 +5,7 @@
 
 #include <sendable/sendable.hpp>
 
+#include <cstddef>
 #include <memory>
 #include <optional>
 #include <string>
@@ -23,7 +24,7 @@ TEST_CASE("send_option behaves like std::optional on its thread", "[send_option]
   REQUIRE_FALSE(static_cast<bool>(o));
   REQUIRE(o.pinned_thread() == sendable::current_thread_id());
 
-  std::string& s = o.emplace(3, 'a');
+  std::string& s = o.emplace(std::size_t{3}, 'a');
   REQUIRE(s == "aaa");
   REQUIRE(o.has_value());
   REQUIRE(*o == "aaa");
@@ -45,7 +46,7 @@ TEST_CASE("send_option behaves like std::optional on its thread", "[send_option]
   o = std::nullopt;
   REQUIRE_FALSE(o.has_value());
 
-  send_option<std::string> in_place(std::in_place, 2, 'z');
+  send_option<std::string> in_place(std::in_place, std::size_t{2}, 'z');
   REQUIRE(*in_place == "zz");
   send_option<std::string> from_value = std::string("v");
   REQUIRE(*from_value == "v");

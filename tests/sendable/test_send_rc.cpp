@@ -5,6 +5,7 @@
 
 #include <sendable/sendable.hpp>
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -53,7 +54,7 @@ TEST_CASE("send_rc is one word for any T", "[send_rc]") {
 }
 
 TEST_CASE("make_send_rc constructs with parentheses or braces and pins to the caller", "[send_rc]") {
-  auto s = make_send_rc<std::string>(3, 'x');
+  auto s = make_send_rc<std::string>(std::size_t{3}, 'x');
   REQUIRE(*s == "xxx");
   REQUIRE(s->size() == 3);
   REQUIRE(s.get() == std::addressof(*s));
