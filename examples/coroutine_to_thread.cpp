@@ -9,7 +9,8 @@ detached sum_on(event_loop& loop, int n, oneshot::sender<int> tx) {
     co_await loop.schedule(); // from here on, run on the loop's thread
     if (n < 0) co_return;     // the frame destroys the unsent sender: the receiver is woken
     int sum = 0;
-    for (int i = 1; i <= n; ++i) sum += i;
+    for (int i = 1; i <= n; ++i)
+        sum += i;
     (void)std::move(tx).send(sum); // never blocks, whether or not anyone is receiving yet
 }
 

@@ -19,7 +19,8 @@ struct request {
 class square_pool {
 public:
     explicit square_pool(int threads) {
-        for (int i = 0; i < threads; ++i) workers_.emplace_back([this] { work(); });
+        for (int i = 0; i < threads; ++i)
+            workers_.emplace_back([this] { work(); });
     }
     ~square_pool() {
         {
@@ -27,7 +28,8 @@ public:
             stopping_ = true;
         }
         wake_.notify_all();
-        for (std::thread& t : workers_) t.join();
+        for (std::thread& t : workers_)
+            t.join();
     }
     square_pool(const square_pool&) = delete;
     square_pool& operator=(const square_pool&) = delete;
@@ -82,7 +84,8 @@ int main() {
             auto r = pool.ask(c + 10).recv();
             answers[static_cast<std::size_t>(c)] = r ? *r : -1;
         });
-    for (std::thread& t : clients) t.join();
+    for (std::thread& t : clients)
+        t.join();
     for (int c = 0; c < 4; ++c)
         if (answers[static_cast<std::size_t>(c)] != (c + 10) * (c + 10)) ++failures;
 

@@ -11,7 +11,8 @@ struct node;
 using node_rc = sendable::send_rc<node>;
 
 struct node {
-    explicit node(std::string n, std::vector<node_rc> c = {}) : name(std::move(n)), children(std::move(c)) {}
+    explicit node(std::string n, std::vector<node_rc> c = {})
+        : name(std::move(n)), children(std::move(c)) {}
     std::string name;
     std::vector<node_rc> children;
 };
@@ -21,7 +22,8 @@ void park_graph(sendable::pre_send& ps, node_rc& rc) {
     const bool seen = ps.park_status_of(rc).value_parked;
     node& n = ps.park(rc);
     if (!seen)
-        for (node_rc& child : n.children) park_graph(ps, child);
+        for (node_rc& child : n.children)
+            park_graph(ps, child);
 }
 
 // What travels through the channel: the roots and the token that unparks them.
@@ -42,7 +44,8 @@ int main() {
     bool refused = false;
     try {
         sendable::pre_send ps;
-        for (node_rc& rc : roots) park_graph(ps, rc);
+        for (node_rc& rc : roots)
+            park_graph(ps, rc);
         (void)std::move(ps).ready();
     } catch (const sendable::pin_error& e) {
         refused = e.kind() == sendable::violation_kind::not_ready && figure->name == "figure";
@@ -50,7 +53,8 @@ int main() {
     figure.reset(); // drop the stray rc; now every rc is reachable from the roots
 
     sendable::pre_send ps;
-    for (node_rc& rc : roots) park_graph(ps, rc);
+    for (node_rc& rc : roots)
+        park_graph(ps, rc);
     shipment parcel{std::move(roots), std::move(ps).ready()}; // pinned to no thread until unpark
 
     auto [tx, rx] = oneshot::channel<shipment>();

@@ -36,7 +36,7 @@ int main() {
     int runs = 0;
     when_ready(std::move(go_rx), runs); // suspends
     const bool waited = runs == 0;
-    (void)std::move(go_tx).send();      // runs the coroutine to its end before returning
+    (void)std::move(go_tx).send(); // runs the coroutine to its end before returning
 
     return signalled && saw_config && disconnected && waited && runs == 1 ? 0 : 1;
 }
