@@ -42,6 +42,7 @@ namespace oneshot {
 
 /// The default scheduler: resume inline, on the thread that completes the channel.
 struct inline_scheduler {
+    /// Resumes `h` on the calling thread.
     void operator()(std::coroutine_handle<> h) const noexcept { h.resume(); }
 };
 
@@ -92,6 +93,7 @@ class [[nodiscard]] recv_awaiter : private detail::waiter {
     using block_type = detail::block<T, Sync>;
 
 public:
+    /// What `co_await` yields: the message, or why there is none.
     using recv_result = result<T, recv_error>;
 
     /// Awaits `rx`, which stays with the caller.
@@ -101,6 +103,7 @@ public:
     recv_awaiter(receiver_type&& rx, Scheduler s) noexcept(std::is_nothrow_move_constructible_v<Scheduler>)
         : owned_(std::move(rx)), scheduler_(std::move(s)) {}
 
+    /// Moves a not-yet-awaited awaiter (never move one that is suspended).
     recv_awaiter(recv_awaiter&& other) noexcept(std::is_nothrow_move_constructible_v<Scheduler>)
         : borrowed_(other.borrowed_), owned_(std::move(other.owned_)), scheduler_(std::move(other.scheduler_))
 #if ONESHOT_HAS_STOP_TOKEN

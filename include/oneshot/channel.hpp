@@ -62,12 +62,14 @@ class sender {
     using block_type = detail::block<T, Sync>;
 
 public:
+    /// The message type.
     using value_type = T;
     /// What `send` and `emplace` return: success, or the message handed back.
     using send_result = result<void, send_error<T>>;
 
     /// A closed sender (as if moved-from).
     sender() noexcept = default;
+    /// Takes over `other`'s channel end; `other` becomes closed.
     sender(sender&& other) noexcept : block_(std::exchange(other.block_, nullptr)) {}
     /// Drops the current channel end (as the destructor does), then takes `other`'s.
     sender& operator=(sender&& other) noexcept {
@@ -190,12 +192,14 @@ class receiver {
     using block_type = detail::block<T, Sync>;
 
 public:
+    /// The message type.
     using value_type = T;
     /// What every receive returns: the message, or why there is none.
     using recv_result = result<T, recv_error>;
 
     /// A closed receiver (as if moved-from).
     receiver() noexcept = default;
+    /// Takes over `other`'s channel end; `other` becomes closed.
     receiver(receiver&& other) noexcept : block_(std::exchange(other.block_, nullptr)) {}
     /// Drops the current channel end (as the destructor does), then takes `other`'s.
     receiver& operator=(receiver&& other) noexcept {

@@ -54,7 +54,9 @@ private:
 template <>
 class send_error<void> {
 public:
+    /// A failed send of a signal.
     send_error() = default;
+    /// A failed send of a signal (the form `sender<void>` uses).
     explicit send_error(std::in_place_t) noexcept {}
 };
 

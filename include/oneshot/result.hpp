@@ -80,7 +80,9 @@ class [[nodiscard]] result {
     static_assert(std::is_object_v<E> && !std::is_array_v<E>, "result<T, E>: E must be an object type");
 
 public:
+    /// The type of the value alternative.
     using value_type = T;
+    /// The type of the error alternative.
     using error_type = E;
 
     /// Holds `T(std::forward<U>(v))`.
@@ -108,6 +110,7 @@ public:
     constexpr result(unexpected<G> u) noexcept(std::is_nothrow_constructible_v<E, G>)
         : error_(std::move(u).error()), has_value_(false) {}
 
+    /// Copies the value or the error of `other`.
     constexpr result(const result& other) noexcept(
         std::is_nothrow_copy_constructible_v<T> && std::is_nothrow_copy_constructible_v<E>)
         requires(std::is_copy_constructible_v<T> && std::is_copy_constructible_v<E>)
@@ -118,6 +121,7 @@ public:
             std::construct_at(std::addressof(error_), other.error_);
     }
 
+    /// Moves the value or the error out of `other` (which keeps a moved-from alternative).
     constexpr result(result&& other) noexcept(
         std::is_nothrow_move_constructible_v<T> && std::is_nothrow_move_constructible_v<E>)
         requires(std::is_move_constructible_v<T> && std::is_move_constructible_v<E>)
@@ -232,7 +236,9 @@ class [[nodiscard]] result<void, E> {
     static_assert(std::is_object_v<E> && !std::is_array_v<E>, "result<void, E>: E must be an object type");
 
 public:
+    /// No value: success carries nothing.
     using value_type = void;
+    /// The type of the error alternative.
     using error_type = E;
 
     /// Holds success.
@@ -249,11 +255,13 @@ public:
     constexpr result(unexpected<G> u) noexcept(std::is_nothrow_constructible_v<E, G>)
         : error_(std::move(u).error()), has_value_(false) {}
 
+    /// Copies the value or the error of `other`.
     constexpr result(const result& other) noexcept(std::is_nothrow_copy_constructible_v<E>)
         requires std::is_copy_constructible_v<E>
         : has_value_(other.has_value_) {
         if (!has_value_) std::construct_at(std::addressof(error_), other.error_);
     }
+    /// Moves the value or the error out of `other` (which keeps a moved-from alternative).
     constexpr result(result&& other) noexcept(std::is_nothrow_move_constructible_v<E>)
         requires std::is_move_constructible_v<E>
         : has_value_(other.has_value_) {
