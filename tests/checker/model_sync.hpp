@@ -36,8 +36,8 @@ struct model_sync {
     using clock = std::chrono::steady_clock;
     using deadline = std::optional<clock::time_point>;
 
-    /// One spin step, so the spin loop in wait_for_sender is covered at small cost.
-    static constexpr int spin_limit = 1;
+    /// No spin: a spin step is a load with no effect on other threads; it would only multiply schedules.
+    static constexpr int spin_limit = 0;
 
     /// A visible step on `w`: the scheduler may switch here; then `w` must be live.
     static void step(const state_word& w, const char* what) {

@@ -23,8 +23,12 @@
 /// an acquire+release on the state word, a load an acquire).
 #pragma once
 
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <array>
-#include <condition_variable>
+#include <atomic>
 #include <coroutine>
 #include <cstdarg>
 #include <cstdint>
@@ -32,7 +36,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <functional>
-#include <mutex>
 #include <set>
 #include <string>
 #include <thread>
@@ -79,8 +82,6 @@ struct event {
 
 struct lthread {
     std::function<void()> body;
-    std::thread th;
-    std::condition_variable cv;
     tstate st = tstate::runnable;
     const void* wait_word = nullptr;
     bool timed = false;
@@ -92,10 +93,12 @@ struct lthread {
 inline thread_local int cur_tid = 0;
 
 struct sched_t {
-    std::mutex m;
-    std::condition_variable main_cv;
+    // The baton: exactly one of these flags is raised at a time; its thread runs (0 = main).
+    std::array<std::atomic<int>, max_threads> turn{};
     std::vector<lthread*> threads; // index = tid; [0] unused
-    int running = 0;
+    std::vector<std::thread> workers;
+    std::array<lthread, max_threads> slots;
+    bool shutdown = false;
     bool active = false;
     bool finished = false;
     const char* scenario = "";
@@ -213,10 +216,21 @@ inline const char* state_name(tstate s) {
     return "?";
 }
 
+inline void give_turn(int tid) {
+    std::atomic<int>& f = S.turn[static_cast<std::size_t>(tid)];
+    f.store(1);
+    syscall(SYS_futex, reinterpret_cast<int*>(&f), FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
+}
+inline void await_turn(int tid) {
+    std::atomic<int>& f = S.turn[static_cast<std::size_t>(tid)];
+    while (f.load() == 0) syscall(SYS_futex, reinterpret_cast<int*>(&f), FUTEX_WAIT_PRIVATE, 0, nullptr, nullptr, 0);
+    f.store(0);
+}
+
 /// Picks the next thread to run and hands it the baton. Called by the baton holder `self`
 /// (0 = main starting the run). Returns when `self` holds the baton again (or at once if `self`
 /// is finished or main).
-inline void dispatch(std::unique_lock<std::mutex>& lk, int self) {
+inline void dispatch(int self) {
     if (++S.steps > S.max_steps) fail("step bound %d exceeded: livelock or unbounded loop", S.max_steps);
     const std::vector<option> opts = enabled_options();
     if (opts.empty()) {
@@ -229,8 +243,7 @@ inline void dispatch(std::unique_lock<std::mutex>& lk, int self) {
             fail("deadlock: no thread can run (lost wake-up)%s", why.c_str());
         }
         S.finished = true;
-        S.running = 0;
-        S.main_cv.notify_one();
+        give_turn(0);
         return;
     }
     const option o = opts[static_cast<std::size_t>(choose(static_cast<int>(opts.size())))];
@@ -244,12 +257,11 @@ inline void dispatch(std::unique_lock<std::mutex>& lk, int self) {
         join(t.vc, S.gate_vc[static_cast<std::size_t>(t.gate)]);
     }
     t.st = tstate::runnable;
-    S.running = o.tid;
     if (o.tid == self) return;
-    t.cv.notify_one();
-    if (self == 0 || S.threads[static_cast<std::size_t>(self)]->st == tstate::done) return;
-    lthread& me = *S.threads[static_cast<std::size_t>(self)];
-    me.cv.wait(lk, [&] { return S.running == self; });
+    // Decide before handing over: after give_turn the scheduler state belongs to the other thread.
+    const bool wait_again = self != 0 && S.threads[static_cast<std::size_t>(self)]->st != tstate::done;
+    give_turn(o.tid);
+    if (wait_again) await_turn(self);
 }
 
 inline bool scheduling() noexcept { return S.active && cur_tid != 0; }
@@ -257,20 +269,18 @@ inline bool scheduling() noexcept { return S.active && cur_tid != 0; }
 /// A visible step: the scheduler may switch threads here.
 inline void point() {
     if (!scheduling()) return;
-    std::unique_lock<std::mutex> lk(S.m);
-    dispatch(lk, cur_tid);
+    dispatch(cur_tid);
 }
 
 /// Blocks the current logical thread in a futex-like wait on `word`.
 inline void block_on(const void* word, bool timed) {
     if (!scheduling()) fail("the main thread would block");
-    std::unique_lock<std::mutex> lk(S.m);
     lthread& me = *S.threads[static_cast<std::size_t>(cur_tid)];
     me.st = tstate::waiting;
     me.wait_word = word;
     me.timed = timed;
     note("block", 0, timed);
-    dispatch(lk, cur_tid);
+    dispatch(cur_tid);
 }
 
 inline void wake_word(const void* word) {
@@ -293,11 +303,10 @@ inline void gate_wait(int g) {
         join(my_vc(), S.gate_vc[static_cast<std::size_t>(g)]);
         return;
     }
-    std::unique_lock<std::mutex> lk(S.m);
     lthread& me = *S.threads[static_cast<std::size_t>(cur_tid)];
     me.st = tstate::gate_wait;
     me.gate = g;
-    dispatch(lk, cur_tid);
+    dispatch(cur_tid);
 }
 
 /// `src.request_stop()` as a visible step; its callbacks run inline on this thread.
@@ -317,13 +326,12 @@ void request_stop(Source& src) {
 /// `sched_yield` from a logical thread: libstdc++ spinning in `~stop_callback` for a callback that
 /// runs on another thread. Block until the callback has returned.
 inline void spin_yield() {
-    std::unique_lock<std::mutex> lk(S.m);
     lthread& me = *S.threads[static_cast<std::size_t>(cur_tid)];
     if (S.in_callback && S.cb_tid != cur_tid) {
         note("spin: waits for the stop callback");
         me.st = tstate::cb_wait;
     }
-    dispatch(lk, cur_tid);
+    dispatch(cur_tid);
 }
 
 // ----- memory registry --------------------------------------------------------------------------
@@ -508,19 +516,35 @@ struct run_spec {
     int expected_final = 1;      ///< how many messages were sent (must be destroyed exactly once)
 };
 
-inline void thread_main(int tid) {
+/// A logical thread: one persistent OS thread per logical thread id, reused for every run of a
+/// scenario; the baton starts each run's body.
+inline void worker_main(int tid) {
     cur_tid = tid;
-    lthread& me = *S.threads[static_cast<std::size_t>(tid)];
-    {
-        std::unique_lock<std::mutex> lk(S.m);
-        me.cv.wait(lk, [&] { return S.running == tid; });
+    for (;;) {
+        await_turn(tid);
+        if (S.shutdown) return;
+        lthread& me = *S.threads[static_cast<std::size_t>(tid)];
+        me.body();
+        resolve_pending();
+        note("finished");
+        me.st = tstate::done;
+        dispatch(tid);
     }
-    me.body();
-    std::unique_lock<std::mutex> lk(S.m);
-    resolve_pending();
-    note("finished");
-    me.st = tstate::done;
-    dispatch(lk, tid);
+}
+
+inline void start_workers(std::size_t n) {
+    while (S.workers.size() < n) {
+        const int tid = static_cast<int>(S.workers.size() + 1);
+        S.workers.emplace_back(worker_main, tid);
+    }
+}
+
+inline void stop_workers() {
+    S.shutdown = true;
+    for (std::size_t i = 0; i < S.workers.size(); ++i) give_turn(static_cast<int>(i + 1));
+    for (std::thread& t : S.workers) t.join();
+    S.workers.clear();
+    S.shutdown = false;
 }
 
 inline void reset_run() {
@@ -537,7 +561,6 @@ inline void reset_run() {
     S.msg_live = S.msg_final = 0;
     S.pending_block = {-1, -1, -1, -1};
     S.finished = false;
-    S.running = 0;
     S.main_vc = {};
     S.main_vc[0] = 1;
 }
@@ -550,26 +573,26 @@ inline void release_memory() {
 }
 
 inline void run_once(run_spec& spec) {
-    std::vector<lthread> ts(spec.threads.size());
+    const std::size_t n = spec.threads.size();
+    if (n + 1 > static_cast<std::size_t>(max_threads)) fail("too many logical threads");
     S.threads.assign(1, nullptr);
-    for (std::size_t i = 0; i < ts.size(); ++i) {
-        ts[i].body = std::move(spec.threads[i]);
-        ts[i].vc = S.main_vc; // thread start: everything main did before happens before
-        ts[i].vc[i + 1] = 1;
-        S.threads.push_back(&ts[i]);
+    for (std::size_t i = 0; i < n; ++i) {
+        lthread& t = S.slots[i + 1];
+        t = lthread{};
+        t.body = std::move(spec.threads[i]);
+        t.vc = S.main_vc; // thread start: everything main did before happens before
+        t.vc[i + 1] = 1;
+        S.threads.push_back(&t);
     }
     ++S.main_vc[0];
-    for (std::size_t i = 0; i < ts.size(); ++i) ts[i].th = std::thread(thread_main, static_cast<int>(i + 1));
-    {
-        std::unique_lock<std::mutex> lk(S.m);
-        S.active = true;
-        dispatch(lk, 0);
-        S.main_cv.wait(lk, [] { return S.finished; });
-        S.active = false;
-    }
-    for (lthread& t : ts) {
-        t.th.join();
-        join(S.main_vc, t.vc); // thread join
+    start_workers(n);
+    S.active = true;
+    dispatch(0);
+    await_turn(0);
+    S.active = false;
+    for (std::size_t i = 1; i <= n; ++i) {
+        join(S.main_vc, S.threads[i]->vc); // thread join
+        S.threads[i]->body = nullptr;
     }
     S.threads.assign(1, nullptr);
 }
@@ -589,6 +612,7 @@ inline bool next_prefix() {
 }
 
 inline long max_runs = 3'000'000;
+inline long dump_run = -1; ///< debugging: print the schedule of this run
 
 /// Runs `make()` under every interleaving. Returns the number of interleavings explored.
 template <class Make>
@@ -613,11 +637,15 @@ long explore(const char* name, Make make) {
             if (S.msg_final != expected)
                 fail("the message was destroyed %d times, expected %d (lost or duplicated)", S.msg_final, expected);
         }
+        if (runs == dump_run) {
+            for (const event& e : S.log) std::printf("  T%d: %s 0x%x 0x%x\n", e.tid, e.what, e.a, e.b);
+        }
         release_memory();
         ++runs;
         if (runs >= max_runs) fail("exploration cut short after %ld interleavings", runs);
         if (!next_prefix()) break;
     }
+    stop_workers();
     return runs;
 }
 
