@@ -867,7 +867,7 @@ TEST_CASE("destroy after the resumption was queued on the scheduler but before i
 TEST_CASE("destroy-while-suspended, repeated: destroyed on one thread, then send or drop on another", "[coroutine][destroy][stress]") {
     counted::reset();
     test_support::racers race(2);
-    const int reps = test_support::race_reps / 2;
+    const int reps = test_support::race_reps;
     int checked = 0;
     for (int i = 0; i < reps; ++i) {
         const bool owned = (i & 1) != 0;
