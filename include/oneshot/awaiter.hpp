@@ -62,6 +62,17 @@ concept execute_scheduler = requires(S& s, resume_task t) { s.execute(t); };
 template <class S>
 concept direct_scheduler = handle_scheduler<S> || post_scheduler<S> || execute_scheduler<S>;
 
+/// The stop-token machinery of a cancellable awaiter; empty (and free) otherwise.
+template <class Handler, bool Cancellable>
+struct stop_state {};
+#if ONESHOT_HAS_STOP_TOKEN
+template <class Handler>
+struct stop_state<Handler, true> {
+    std::stop_token token;
+    std::optional<std::stop_callback<Handler>> callback;
+};
+#endif
+
 template <class S>
 void schedule_resume(S& s, std::coroutine_handle<> h) noexcept {
     if constexpr (handle_scheduler<S>)
@@ -84,10 +95,11 @@ concept scheduler = std::move_constructible<S> &&
 
 /// The awaitable returned by `co_await rx`, `rx.recv_async(...)` and `.resume_on(...)`.
 ///
-/// `await_resume` returns the message, `disconnected`, or (with a stop token) `cancelled`.
-/// Move it only before awaiting it. It either borrows the receiver (from an lvalue, which must
-/// outlive the await) or owns it (from an rvalue).
-template <class T, class Sync, class Scheduler>
+/// `await_resume` returns the message, `disconnected`, or (when `Cancellable`: made with a stop
+/// token) `cancelled`. Move it only before awaiting it. It either borrows the receiver (from an
+/// lvalue, which must outlive the await) or owns it (from an rvalue). A plain awaiter carries no
+/// stop-token state at all.
+template <class T, class Sync, class Scheduler, bool Cancellable>
 class [[nodiscard]] recv_awaiter : private detail::waiter {
     using receiver_type = receiver<T, Sync>;
     using block_type = detail::block<T, Sync>;
@@ -105,12 +117,10 @@ public:
 
     /// Moves a not-yet-awaited awaiter (never move one that is suspended).
     recv_awaiter(recv_awaiter&& other) noexcept(std::is_nothrow_move_constructible_v<Scheduler>)
-        : borrowed_(other.borrowed_), owned_(std::move(other.owned_)), scheduler_(std::move(other.scheduler_))
+        : borrowed_(other.borrowed_), owned_(std::move(other.owned_)), scheduler_(std::move(other.scheduler_)) {
 #if ONESHOT_HAS_STOP_TOKEN
-          ,
-          token_(std::move(other.token_))
+        if constexpr (Cancellable) stop_.token = std::move(other.stop_.token);
 #endif
-    {
     }
     recv_awaiter& operator=(recv_awaiter&&) = delete;
     recv_awaiter(const recv_awaiter&) = delete;
@@ -119,26 +129,26 @@ public:
     /// Withdraws a registration left by a coroutine destroyed while suspended.
     ~recv_awaiter() {
 #if ONESHOT_HAS_STOP_TOKEN
-        on_stop_.reset(); // from here no stop callback runs
+        if constexpr (Cancellable) stop_.callback.reset(); // from here no stop callback runs
 #endif
         if (registered_) unregister();
     }
 
 #if ONESHOT_HAS_STOP_TOKEN
     /// The same receive, resuming with `recv_error::cancelled` when `token` requests stop.
-    [[nodiscard]] recv_awaiter with_stop_token(std::stop_token token) && {
-        token_ = std::move(token);
-        return std::move(*this);
+    [[nodiscard]] recv_awaiter<T, Sync, Scheduler, true> with_stop_token(std::stop_token token) && {
+        recv_awaiter<T, Sync, Scheduler, true> next = rebind<Scheduler, true>(std::move(scheduler_));
+        next.stop_.token = std::move(token);
+        return next;
     }
 #endif
 
     /// The same receive, resuming the coroutine through `s` instead of inline.
     template <scheduler S>
-    [[nodiscard]] recv_awaiter<T, Sync, S> resume_on(S s) && {
-        recv_awaiter<T, Sync, S> next = borrowed_ != nullptr ? recv_awaiter<T, Sync, S>(*borrowed_, std::move(s))
-                                                             : recv_awaiter<T, Sync, S>(std::move(owned_), std::move(s));
+    [[nodiscard]] recv_awaiter<T, Sync, S, Cancellable> resume_on(S s) && {
+        recv_awaiter<T, Sync, S, Cancellable> next = rebind<S, Cancellable>(std::move(s));
 #if ONESHOT_HAS_STOP_TOKEN
-        next.token_ = std::move(token_);
+        if constexpr (Cancellable) next.stop_.token = std::move(stop_.token);
 #endif
         return next;
     }
@@ -147,11 +157,15 @@ public:
     /// already requested.
     [[nodiscard]] bool await_ready() noexcept {
         block_type* b = target().block_;
-        if (b == nullptr || (Sync::load(b->state) & detail::bits::done)) return true;
+        if (b == nullptr) return true;
+        seen_ = Sync::load(b->state);
+        if (seen_ & detail::bits::done) return true; // await_resume uses `seen_`: no second load
 #if ONESHOT_HAS_STOP_TOKEN
-        if (token_.stop_requested()) {
-            cancelled_ = true;
-            return true;
+        if constexpr (Cancellable) {
+            if (stop_.token.stop_requested()) {
+                cancelled_ = true;
+                return true;
+            }
         }
 #endif
         return false;
@@ -166,7 +180,9 @@ public:
         b->tracker.write();
         b->waiter_slot = this; // published by the CAS that sets `waiting` below
 #if ONESHOT_HAS_STOP_TOKEN
-        if (token_.stop_possible()) on_stop_.emplace(token_, stop_handler{this}); // may run at once
+        if constexpr (Cancellable) {
+            if (stop_.token.stop_possible()) stop_.callback.emplace(stop_.token, stop_handler{this}); // may run at once
+        }
 #endif
         registered_ = true;
         std::uint32_t s = Sync::load(b->state);
@@ -193,18 +209,30 @@ public:
     /// The message, `disconnected`, or `cancelled`.
     recv_result await_resume() {
 #if ONESHOT_HAS_STOP_TOKEN
-        on_stop_.reset(); // waits for a stop callback running on another thread, if any
+        if constexpr (Cancellable) stop_.callback.reset(); // waits for a callback running elsewhere
 #endif
         registered_ = false;
         if (cancelled_) return recv_result(unexpect, recv_error::cancelled);
-        return target().try_recv(); // the channel is complete: message or disconnected
+        receiver_type& rx = target();
+        if (rx.block_ == nullptr) return recv_result(unexpect, recv_error::disconnected);
+        // The channel is complete (`done`): the state seen by await_ready, or a fresh one after
+        // a resumption. take() returns the message or `disconnected`.
+        const std::uint32_t s = (seen_ & detail::bits::done) ? seen_ : Sync::load(rx.block_->state);
+        return rx.take(s);
     }
 
 private:
-    template <class U, class S, class Sched>
+    template <class U, class S, class Sched, bool C>
     friend class recv_awaiter;
 
     receiver_type& target() noexcept { return borrowed_ != nullptr ? *borrowed_ : owned_; }
+
+    /// The same receive with another scheduler or cancellability (before awaiting).
+    template <class S, bool C>
+    recv_awaiter<T, Sync, S, C> rebind(S s) {
+        return borrowed_ != nullptr ? recv_awaiter<T, Sync, S, C>(*borrowed_, std::move(s))
+                                    : recv_awaiter<T, Sync, S, C>(std::move(owned_), std::move(s));
+    }
 
     /// Resumes the coroutine; called once by whoever removed the `waiting` bit.
     static void wake_up(detail::waiter* w) noexcept {
@@ -256,14 +284,16 @@ private:
     };
 #endif
 
+#if !ONESHOT_HAS_STOP_TOKEN
+    struct stop_handler {};
+#endif
+
     receiver_type* borrowed_ = nullptr;
     receiver_type owned_;
     ONESHOT_NO_UNIQUE_ADDRESS Scheduler scheduler_;
     std::coroutine_handle<> handle_;
-#if ONESHOT_HAS_STOP_TOKEN
-    std::stop_token token_;
-    std::optional<std::stop_callback<stop_handler>> on_stop_;
-#endif
+    ONESHOT_NO_UNIQUE_ADDRESS detail::stop_state<stop_handler, Cancellable> stop_;
+    std::uint32_t seen_ = 0; // the state await_ready saw
     bool registered_ = false;
     bool cancelled_ = false;
 };
@@ -286,11 +316,11 @@ recv_awaiter<T, Sync, inline_scheduler> receiver<T, Sync>::recv_async() && noexc
 }
 #if ONESHOT_HAS_STOP_TOKEN
 template <class T, class Sync>
-recv_awaiter<T, Sync, inline_scheduler> receiver<T, Sync>::recv_async(std::stop_token token) & noexcept {
+recv_awaiter<T, Sync, inline_scheduler, true> receiver<T, Sync>::recv_async(std::stop_token token) & noexcept {
     return recv_awaiter<T, Sync, inline_scheduler>(*this, inline_scheduler{}).with_stop_token(std::move(token));
 }
 template <class T, class Sync>
-recv_awaiter<T, Sync, inline_scheduler> receiver<T, Sync>::recv_async(std::stop_token token) && noexcept {
+recv_awaiter<T, Sync, inline_scheduler, true> receiver<T, Sync>::recv_async(std::stop_token token) && noexcept {
     return recv_awaiter<T, Sync, inline_scheduler>(std::move(*this), inline_scheduler{})
         .with_stop_token(std::move(token));
 }

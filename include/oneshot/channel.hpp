@@ -292,9 +292,9 @@ public:
     [[nodiscard]] recv_awaiter<T, Sync, inline_scheduler> recv_async() && noexcept;
 #if ONESHOT_HAS_STOP_TOKEN
     /// An awaitable receive that resumes with `recv_error::cancelled` when `token` requests stop.
-    [[nodiscard]] recv_awaiter<T, Sync, inline_scheduler> recv_async(std::stop_token token) & noexcept;
+    [[nodiscard]] recv_awaiter<T, Sync, inline_scheduler, true> recv_async(std::stop_token token) & noexcept;
     /// As above, taking the receiver with it.
-    [[nodiscard]] recv_awaiter<T, Sync, inline_scheduler> recv_async(std::stop_token token) && noexcept;
+    [[nodiscard]] recv_awaiter<T, Sync, inline_scheduler, true> recv_async(std::stop_token token) && noexcept;
 #endif
 
     /// Gives up ownership without leaving the channel, for passing through C code. The pointer
@@ -304,7 +304,7 @@ public:
     [[nodiscard]] static receiver from_raw(void* raw) noexcept { return receiver(static_cast<block_type*>(raw)); }
 
 private:
-    template <class U, class S, class Sched>
+    template <class U, class S, class Sched, bool C>
     friend class recv_awaiter;
 
     explicit receiver(block_type* b) noexcept : block_(b) {}

@@ -12,6 +12,6 @@ class sender;
 template <class T, class Sync = detail::std_sync>
 class receiver;
 struct inline_scheduler;
-template <class T, class Sync, class Scheduler>
+template <class T, class Sync, class Scheduler, bool Cancellable = false>
 class recv_awaiter;
 } // namespace oneshot

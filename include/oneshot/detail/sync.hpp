@@ -92,7 +92,7 @@ struct std_sync {
     /// The one allocation of a channel, and its release.
     template <class Block>
     [[nodiscard]] static Block* create() {
-        return new Block();
+        return new Block; // default-initialised: the message slot stays raw (no zero-fill)
     }
     template <class Block>
     static void dispose(Block* b) noexcept {
