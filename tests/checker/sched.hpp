@@ -129,6 +129,8 @@ struct sched_t {
     std::set<void*> frames_live;
     int frames_created = 0;
     long unhooked_slot_accesses = 0;
+    long spin_yields = 0;    ///< sched_yield calls from logical threads
+    long callback_waits = 0; ///< ... of which waited for a stop callback running on another thread
     vclock main_vc{};
     // Per thread: a slot hook was called; the next plain access is either the message (seen
     // through the message type's special members) or, failing that, the waiter slot.
@@ -327,7 +329,9 @@ void request_stop(Source& src) {
 /// runs on another thread. Block until the callback has returned.
 inline void spin_yield() {
     lthread& me = *S.threads[static_cast<std::size_t>(cur_tid)];
+    ++S.spin_yields;
     if (S.in_callback && S.cb_tid != cur_tid) {
+        ++S.callback_waits;
         note("spin: waits for the stop callback");
         me.st = tstate::cb_wait;
     }
@@ -416,7 +420,7 @@ inline void message_access(const void* p, bool write) {
 template <class Block>
 Block* create_block() {
     void* mem = ::operator new(sizeof(Block));
-    auto* b = ::new (mem) Block();
+    auto* b = ::new (mem) Block; // default-initialised, as std_sync does: the message slot stays raw
     block_rec r;
     r.lo = static_cast<const char*>(mem);
     r.hi = r.lo + sizeof(Block);
@@ -621,6 +625,7 @@ long explore(const char* name, Make make) {
     S.prefix.clear();
     S.prefix_n.clear();
     S.unhooked_slot_accesses = 0;
+    S.spin_yields = S.callback_waits = 0;
     long runs = 0;
     for (;;) {
         reset_run();
