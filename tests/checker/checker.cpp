@@ -1,10 +1,10 @@
 /// @file checker.cpp
 /// @brief Exhaustive interleaving checker for the real channel headers ("loom for this library").
 ///
-/// Usage: oneshot_checker [--planted] [--slot-yields|--no-slot-yields] <group|scenario|all>...
+/// Usage: oneshot_checker [--planted|--planted-free] [--slot-yields|--no-slot-yields] <group|scenario|all>...
 ///   groups: basic, coroutine, stop. Each scenario prints the number of interleavings explored.
-///   --planted runs the scenarios against the planted-bug Sync variant (model_sync<true>); the
-///   checker must then report a failure (the planted-bug test asserts it does).
+///   --planted / --planted-free run the scenarios against a planted-bug Sync variant (see
+///   model_sync.hpp); the checker must then report a failure (the planted-bug tests assert it does).
 /// Exit status: 0 when every scenario explored completely and every check held.
 
 #include "model_sync.hpp"
@@ -515,12 +515,14 @@ int run_all(const std::vector<std::string>& wanted) {
 int main(int argc, char** argv) {
     std::signal(SIGSEGV, on_crash);
     std::signal(SIGBUS, on_crash);
-    bool planted = false;
+    int planted = 0;
     std::vector<std::string> wanted;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         if (a == "--planted")
-            planted = true;
+            planted = 1;
+        else if (a == "--planted-free")
+            planted = 2;
         else if (a == "--dump-run" && i + 1 < argc)
             checker::dump_run = std::atol(argv[++i]);
         else if (a == "--no-slot-yields")
@@ -534,10 +536,11 @@ int main(int argc, char** argv) {
             wanted.push_back(a);
     }
     if (wanted.empty()) wanted.emplace_back("all");
-    if (planted) {
-        std::printf("checker: running against the PLANTED bug (wake before publishing); a failure is expected\n");
+    if (planted != 0) {
+        std::printf("checker: running against the PLANTED bug (%s); a failure is expected\n",
+                    planted == 1 ? "wake before publishing" : "receiver frees early");
         std::fflush(stdout);
-        const int rc = run_all<planted_sync>(wanted);
+        const int rc = planted == 1 ? run_all<planted_sync>(wanted) : run_all<planted_free_sync>(wanted);
         std::printf("checker: planted bug NOT found\n");
         return rc == 0 ? 1 : rc;
     }

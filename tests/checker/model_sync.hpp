@@ -7,9 +7,14 @@
 /// a deadline may pass at any step, and once passed stays passed); the slot hooks feed the race
 /// detector; `create`/`dispose` register, poison and quarantine the block.
 ///
-/// `Planted = true` is the test-only broken variant that proves the checker can fail: its
-/// `fetch_or` performs the wake-up *before* it changes the state (and `wake_all` does nothing, as
-/// the wake moved), i.e. "the sender wakes before publishing". Production code is untouched.
+/// `Bug` selects a test-only broken variant that proves the checker can fail (production code is
+/// untouched; the real protocol runs through a deliberately broken seam):
+/// - `bug::wake_before_publish`: `fetch_or` performs the wake-up *before* it changes the state
+///   (and `wake_all` does nothing, as the wake moved): "the sender wakes before publishing". The
+///   checker must report a lost wake-up.
+/// - `bug::early_free`: a `fetch_and` that drops the receiver's reference reports the sender as
+///   already gone, so the receiver frees the block while the sender still uses it. The checker
+///   must report a use after free (or a double free).
 #pragma once
 
 #include "sched.hpp"
@@ -26,8 +31,11 @@ namespace checker {
 /// Knobs shared by every instantiation.
 inline bool yield_at_slot_hooks = true;
 
-template <bool Planted>
+enum class bug { none, wake_before_publish, early_free };
+
+template <bug Bug>
 struct model_sync {
+    static constexpr bool Planted = Bug == bug::wake_before_publish;
     struct state_word {
         std::atomic<std::uint32_t> v;
         mutable vclock vc{}; ///< the release history of the word (every RMW releases)
@@ -87,6 +95,10 @@ struct model_sync {
         acquire(w);
         release(w);
         note("fetch_and", bits, r);
+        if constexpr (Bug == bug::early_free) {
+            // PLANTED BUG: the receiver leaving is told the sender already left.
+            if (!(bits & oneshot::detail::bits::receiver)) return r & ~oneshot::detail::bits::sender;
+        }
         return r;
     }
     static void wait(const state_word& w, std::uint32_t old, const deadline& d) noexcept {
@@ -128,7 +140,8 @@ struct model_sync {
     };
 };
 
-using good_sync = model_sync<false>;
-using planted_sync = model_sync<true>;
+using good_sync = model_sync<bug::none>;
+using planted_sync = model_sync<bug::wake_before_publish>;
+using planted_free_sync = model_sync<bug::early_free>;
 
 } // namespace checker

@@ -441,8 +441,8 @@ void dispose_block(Block* b) {
     if (r == nullptr || r->lo != reinterpret_cast<const char*>(b)) fail("dispose of a pointer that is no block");
     if (r->freed) fail("double free of the channel block");
     // Freeing writes the whole block: every other thread's slot access must happen before it.
-    race_write(r->msg, "message slot (freed)");
-    race_write(r->waiter, "waiter slot (freed)");
+    race_write(r->msg, "message slot: use after free, the block is freed while another thread may still use it");
+    race_write(r->waiter, "waiter slot: use after free, the block is freed while another thread may still use it");
     b->~Block();
     std::memset(r->mem, 0xdd, r->size); // poison: a stray read sees garbage
     r->freed = true;
