@@ -44,12 +44,12 @@ class post_send;
 
 /// What a pre_send knows about one rc (see `pre_send::park_status_of`).
 struct park_status {
-  /// This very rc was parked by this pre_send.
-  bool rc_parked = false;
-  /// Its value is parked by this pre_send (through this rc or another one).
-  bool value_parked = false;
-  /// Its value is parked by a different pre_send on this thread.
-  bool parked_elsewhere = false;
+    /// This very rc was parked by this pre_send.
+    bool rc_parked = false;
+    /// Its value is parked by this pre_send (through this rc or another one).
+    bool value_parked = false;
+    /// Its value is parked by a different pre_send on this thread.
+    bool parked_elsewhere = false;
 };
 
 namespace detail {
@@ -67,38 +67,38 @@ using registry_buffer = std::vector<control_block*>;
 inline constinit thread_local unsigned char spare_buffer_state = 0;
 
 struct spare_buffer_owner {
-  spare_buffer_owner() noexcept { spare_buffer_state = 1; }
-  spare_buffer_owner(const spare_buffer_owner&) = delete;
-  spare_buffer_owner& operator=(const spare_buffer_owner&) = delete;
-  ~spare_buffer_owner() { spare_buffer_state = 2; }  // `spare` is freed right after
-  registry_buffer spare;
+    spare_buffer_owner() noexcept { spare_buffer_state = 1; }
+    spare_buffer_owner(const spare_buffer_owner&) = delete;
+    spare_buffer_owner& operator=(const spare_buffer_owner&) = delete;
+    ~spare_buffer_owner() { spare_buffer_state = 2; } // `spare` is freed right after
+    registry_buffer spare;
 };
 inline thread_local spare_buffer_owner spare_buffer_owner_instance;
 
 /// An empty buffer, with the calling thread's spare capacity if it has one.
 [[nodiscard]] inline registry_buffer take_registry_buffer() noexcept {
-  registry_buffer buffer;
-  if (spare_buffer_state == 1) {
-    buffer.swap(spare_buffer_owner_instance.spare);
-  }
-  return buffer;
+    registry_buffer buffer;
+    if (spare_buffer_state == 1) {
+        buffer.swap(spare_buffer_owner_instance.spare);
+    }
+    return buffer;
 }
 
 /// Offers a finished registry's buffer to the calling thread's cache (kept if larger than the
 /// spare). Never allocates.
 inline void recycle_registry_buffer(registry_buffer& buffer) noexcept {
-  buffer.clear();
-  if (buffer.capacity() == 0 || spare_buffer_state == 2) {
-    return;
-  }
-  // The first use on a thread constructs the owner (opening the cache) and registers its
-  // destructor for thread exit.
-  registry_buffer& spare = spare_buffer_owner_instance.spare;
-  if (buffer.capacity() > spare.capacity()) {
-    spare.swap(buffer);
-  }
+    buffer.clear();
+    if (buffer.capacity() == 0 || spare_buffer_state == 2) {
+        return;
+    }
+    // The first use on a thread constructs the owner (opening the cache) and registers its
+    // destructor for thread exit.
+    registry_buffer& spare = spare_buffer_owner_instance.spare;
+    if (buffer.capacity() > spare.capacity()) {
+        spare.swap(buffer);
+    }
 }
-}  // namespace detail
+} // namespace detail
 
 /// The registry of a migration in preparation: records parked values and rcs on the thread they are
 /// pinned to. See the file comment for the protocol.
@@ -108,218 +108,224 @@ inline void recycle_registry_buffer(registry_buffer& buffer) noexcept {
 /// destructor reports too, and if the handler returns it leaves the values parked (it does not touch
 /// them). The noexcept observers read only the pre_send object itself.
 class pre_send {
- public:
-  /// An empty registry pinned to the calling thread.
-  pre_send() noexcept
-      : blocks_(detail::take_registry_buffer()),
-        session_(detail::next_session_id.fetch_add(1, std::memory_order_relaxed)),
-        owner_(detail::current_thread_key()) {}
+public:
+    /// An empty registry pinned to the calling thread.
+    pre_send() noexcept
+        : blocks_(detail::take_registry_buffer()),
+          session_(detail::next_session_id.fetch_add(1, std::memory_order_relaxed)),
+          owner_(detail::current_thread_key()) {}
 
-  pre_send(const pre_send&) = delete;
-  pre_send& operator=(const pre_send&) = delete;
+    pre_send(const pre_send&) = delete;
+    pre_send& operator=(const pre_send&) = delete;
 
-  /// Takes over `other`'s parked values; `other` becomes an empty registry with a fresh session.
-  pre_send(pre_send&& other) noexcept
-      : blocks_(std::move(other.blocks_)),
-        unready_(std::exchange(other.unready_, 0)),
-        session_(std::exchange(other.session_,
-                               detail::next_session_id.fetch_add(1, std::memory_order_relaxed))),
-        owner_(other.owner_) {
-    other.blocks_.clear();
-  }
-
-  /// Abandons this registry's migration (as `cancel`), then takes over `other`'s.
-  /// Errors: as `cancel`.
-  pre_send& operator=(pre_send&& other) {
-    if (this != &other) {
-      cancel();
-      blocks_ = std::move(other.blocks_);
-      other.blocks_.clear();
-      unready_ = std::exchange(other.unready_, 0);
-      session_ = std::exchange(other.session_,
-                               detail::next_session_id.fetch_add(1, std::memory_order_relaxed));
-      owner_ = other.owner_;
+    /// Takes over `other`'s parked values; `other` becomes an empty registry with a fresh session.
+    pre_send(pre_send&& other) noexcept
+        : blocks_(std::move(other.blocks_)),
+          unready_(std::exchange(other.unready_, 0)),
+          session_(std::exchange(other.session_,
+                                 detail::next_session_id.fetch_add(1, std::memory_order_relaxed))),
+          owner_(other.owner_) {
+        other.blocks_.clear();
     }
-    return *this;
-  }
 
-  /// Un-parks every value still parked here (see `cancel`). On a foreign thread it reports a
-  /// violation instead (default: abort); if the handler returns, the values stay parked for good.
-  ~pre_send() {
-    if (blocks_.empty()) {
-      detail::recycle_registry_buffer(blocks_);
-      return;
+    /// Abandons this registry's migration (as `cancel`), then takes over `other`'s.
+    /// Errors: as `cancel`.
+    pre_send& operator=(pre_send&& other) {
+        if (this != &other) {
+            cancel();
+            blocks_ = std::move(other.blocks_);
+            other.blocks_.clear();
+            unready_ = std::exchange(other.unready_, 0);
+            session_ = std::exchange(
+                other.session_, detail::next_session_id.fetch_add(1, std::memory_order_relaxed));
+            owner_ = other.owner_;
+        }
+        return *this;
     }
-    if (owner_ != detail::current_thread_key()) {
-      violation v;
-      v.kind = violation_kind::wrong_thread;
-      v.operation = "pre_send destructor";
-      v.pinned_thread = detail::pin_thread(owner_);
-      v.current_thread = current_thread_id();
-      detail::report_in_destructor(v);
-      return;
-    }
-    unpark_all();
-  }
 
-  /// Parks `rc`: marks its value parked (no rc of it can be used until the migration ends) and
-  /// records this rc. Parking an rc this registry already parked is a no-op. Returns the value, so
-  /// the caller can walk on to the rcs it holds.
-  /// Errors (violations; nothing changes): `empty` if `rc` is empty; `wrong_thread` if the value or
-  /// this registry is pinned to another thread; `in_transit`; `parked_elsewhere` if another pre_send
-  /// parked the value; `marks_exhausted` (see send_rc.hpp). std::bad_alloc (nothing changes).
-  template <class T>
-  T& park(send_rc<T>& rc) {
-    std::uintptr_t& bits = detail::rc_access::bits(rc);
-    auto* block = reinterpret_cast<detail::rc_block<T>*>(bits & ~detail::mark_mask);
-    if (block == nullptr) [[unlikely]] {
-      detail::report_kind(violation_kind::empty, "pre_send::park", 0);
+    /// Un-parks every value still parked here (see `cancel`). On a foreign thread it reports a
+    /// violation instead (default: abort); if the handler returns, the values stay parked for good.
+    ~pre_send() {
+        if (blocks_.empty()) {
+            detail::recycle_registry_buffer(blocks_);
+            return;
+        }
+        if (owner_ != detail::current_thread_key()) {
+            violation v;
+            v.kind = violation_kind::wrong_thread;
+            v.operation = "pre_send destructor";
+            v.pinned_thread = detail::pin_thread(owner_);
+            v.current_thread = current_thread_id();
+            detail::report_in_destructor(v);
+            return;
+        }
+        unpark_all();
     }
-    park_block(*block, bits);
-    return block->value;
-  }
 
-  /// Whether `rc` and its value are parked by this registry. An empty rc gives all false.
-  /// Errors (violations): `wrong_thread` if the value or this registry is pinned to another thread,
-  /// `in_transit` if the value is in transit.
-  template <class T>
-  [[nodiscard]] park_status park_status_of(const send_rc<T>& rc) const {
-    const std::uintptr_t bits = detail::rc_access::bits(rc);
-    const auto* block = reinterpret_cast<const detail::control_block*>(bits & ~detail::mark_mask);
-    return status_of(block, static_cast<unsigned>(bits & detail::mark_mask));
-  }
+    /// Parks `rc`: marks its value parked (no rc of it can be used until the migration ends) and
+    /// records this rc. Parking an rc this registry already parked is a no-op. Returns the value, so
+    /// the caller can walk on to the rcs it holds.
+    /// Errors (violations; nothing changes): `empty` if `rc` is empty; `wrong_thread` if the value or
+    /// this registry is pinned to another thread; `in_transit`; `parked_elsewhere` if another pre_send
+    /// parked the value; `marks_exhausted` (see send_rc.hpp). std::bad_alloc (nothing changes).
+    template <class T>
+    T& park(send_rc<T>& rc) {
+        std::uintptr_t& bits = detail::rc_access::bits(rc);
+        auto* block = reinterpret_cast<detail::rc_block<T>*>(bits & ~detail::mark_mask);
+        if (block == nullptr) [[unlikely]] {
+            detail::report_kind(violation_kind::empty, "pre_send::park", 0);
+        }
+        park_block(*block, bits);
+        return block->value;
+    }
 
-  /// True if every parked value has had all its rcs parked (vacuously true when nothing is parked),
-  /// i.e. `ready()` would succeed. O(1).
-  [[nodiscard]] bool is_ready() const noexcept { return unready_ == 0; }
+    /// Whether `rc` and its value are parked by this registry. An empty rc gives all false.
+    /// Errors (violations): `wrong_thread` if the value or this registry is pinned to another thread,
+    /// `in_transit` if the value is in transit.
+    template <class T>
+    [[nodiscard]] park_status park_status_of(const send_rc<T>& rc) const {
+        const std::uintptr_t bits = detail::rc_access::bits(rc);
+        const auto* block =
+            reinterpret_cast<const detail::control_block*>(bits & ~detail::mark_mask);
+        return status_of(block, static_cast<unsigned>(bits & detail::mark_mask));
+    }
 
-  /// Number of distinct values parked.
-  [[nodiscard]] std::size_t parked_value_count() const noexcept { return blocks_.size(); }
+    /// True if every parked value has had all its rcs parked (vacuously true when nothing is parked),
+    /// i.e. `ready()` would succeed. O(1).
+    [[nodiscard]] bool is_ready() const noexcept { return unready_ == 0; }
 
-  /// Number of parked values that still have rcs that are not parked. O(1).
-  [[nodiscard]] std::size_t unready_value_count() const noexcept { return unready_; }
+    /// Number of distinct values parked.
+    [[nodiscard]] std::size_t parked_value_count() const noexcept { return blocks_.size(); }
 
-  /// Makes room to park `values` distinct values without growing the registry. (A registry also
-  /// starts with the capacity of the largest migration that finished on this thread.)
-  /// Errors: std::bad_alloc, std::length_error (nothing changes).
-  void reserve(std::size_t values) { blocks_.reserve(values); }
+    /// Number of parked values that still have rcs that are not parked. O(1).
+    [[nodiscard]] std::size_t unready_value_count() const noexcept { return unready_; }
 
-  /// Ends the preparation: if every parked value has all its rcs parked, pins every value to thread
-  /// 0 (no thread can use it) and returns the token that `unpark()`s them on the destination thread;
-  /// this registry is left empty. O(values parked).
-  /// Errors (violations): `wrong_thread` if called on another thread (nothing changes); `not_ready`
-  /// if some rc was not parked: then every value is first un-parked (usable again on this thread,
-  /// this registry is left empty) and the violation is reported (default: throws pin_error).
-  [[nodiscard]] post_send ready() &&;
+    /// Makes room to park `values` distinct values without growing the registry. (A registry also
+    /// starts with the capacity of the largest migration that finished on this thread.)
+    /// Errors: std::bad_alloc, std::length_error (nothing changes).
+    void reserve(std::size_t values) { blocks_.reserve(values); }
 
-  /// Abandons the migration: un-parks every value parked here (each is usable again on this thread)
-  /// and leaves this registry empty and reusable. O(values parked).
-  /// Errors (violations): `wrong_thread` if called on another thread (nothing changes).
-  void cancel() {
-    if (blocks_.empty()) {
-      return;
-    }
-    check_owner("pre_send::cancel");
-    unpark_all();
-  }
+    /// Ends the preparation: if every parked value has all its rcs parked, pins every value to thread
+    /// 0 (no thread can use it) and returns the token that `unpark()`s them on the destination thread;
+    /// this registry is left empty. O(values parked).
+    /// Errors (violations): `wrong_thread` if called on another thread (nothing changes); `not_ready`
+    /// if some rc was not parked: then every value is first un-parked (usable again on this thread,
+    /// this registry is left empty) and the violation is reported (default: throws pin_error).
+    [[nodiscard]] post_send ready() &&;
 
- private:
-  void check_owner(const char* operation) const {
-    if (owner_ != detail::thread_key) [[unlikely]] {
-      if (owner_ != detail::current_thread_key()) {
-        detail::report_kind(violation_kind::wrong_thread, operation, detail::pin_thread(owner_));
-      }
+    /// Abandons the migration: un-parks every value parked here (each is usable again on this thread)
+    /// and leaves this registry empty and reusable. O(values parked).
+    /// Errors (violations): `wrong_thread` if called on another thread (nothing changes).
+    void cancel() {
+        if (blocks_.empty()) {
+            return;
+        }
+        check_owner("pre_send::cancel");
+        unpark_all();
     }
-  }
 
-  /// The work of `park` for any T: `bits` is the rc's word (address | mark).
-  void park_block(detail::control_block& block, std::uintptr_t& bits) {
-    check_owner("pre_send::park");
-    const std::uint64_t me = owner_;
-    const std::uint64_t pin = block.pin.load(std::memory_order_relaxed);
-    const auto rc_mark = static_cast<unsigned>(bits & detail::mark_mask);
-    if (pin == (me | detail::pin_parked_bit)) {
-      // Already parked on this thread: by this registry (maybe through this very rc) or another.
-      if (block.session() != session_) [[unlikely]] {
-        detail::report_kind(violation_kind::parked_elsewhere, "pre_send::park", detail::pin_thread(pin));
-      }
-      const unsigned mark = block.mark();
-      if (rc_mark == mark) {
-        return;  // this rc is already parked here: no-op
-      }
-      bits = (bits & ~detail::mark_mask) | mark;
-      if (++block.parked == block.strong) {
-        --unready_;
-      }
-      return;
+private:
+    void check_owner(const char* operation) const {
+        if (owner_ != detail::thread_key) [[unlikely]] {
+            if (owner_ != detail::current_thread_key()) {
+                detail::report_kind(violation_kind::wrong_thread, operation,
+                                    detail::pin_thread(owner_));
+            }
+        }
     }
-    if (pin != me) [[unlikely]] {
-      detail::report(detail::pin_violation(pin, me, "pre_send::park"));
-    }
-    // First rc of this value: choose a mark no live rc of it carries.
-    unsigned in_use = block.marks_in_use();
-    if (block.strong == 1) {
-      in_use = 1U << rc_mark;  // the only rc is this one: the set is exact
-    }
-    unsigned mark = 0;
-    while (mark < detail::mark_count && (in_use & (1U << mark)) != 0) {
-      ++mark;
-    }
-    if (mark == detail::mark_count) [[unlikely]] {
-      detail::report_kind(violation_kind::marks_exhausted, "pre_send::park", detail::pin_thread(pin));
-    }
-    blocks_.push_back(&block);  // may throw: nothing has changed yet
-    block.set_park(session_, in_use | (1U << mark), mark);
-    block.parked = 1;
-    bits = (bits & ~detail::mark_mask) | mark;
-    if (block.strong != 1) {
-      ++unready_;
-    }
-    block.pin.store(me | detail::pin_parked_bit, std::memory_order_relaxed);
-  }
 
-  [[nodiscard]] park_status status_of(const detail::control_block* block, unsigned rc_mark) const {
-    check_owner("pre_send::park_status_of");
-    park_status status;
-    if (block == nullptr) {
-      return status;
+    /// The work of `park` for any T: `bits` is the rc's word (address | mark).
+    void park_block(detail::control_block& block, std::uintptr_t& bits) {
+        check_owner("pre_send::park");
+        const std::uint64_t me = owner_;
+        const std::uint64_t pin = block.pin.load(std::memory_order_relaxed);
+        const auto rc_mark = static_cast<unsigned>(bits & detail::mark_mask);
+        if (pin == (me | detail::pin_parked_bit)) {
+            // Already parked on this thread: by this registry (maybe through this very rc) or another.
+            if (block.session() != session_) [[unlikely]] {
+                detail::report_kind(violation_kind::parked_elsewhere, "pre_send::park",
+                                    detail::pin_thread(pin));
+            }
+            const unsigned mark = block.mark();
+            if (rc_mark == mark) {
+                return; // this rc is already parked here: no-op
+            }
+            bits = (bits & ~detail::mark_mask) | mark;
+            if (++block.parked == block.strong) {
+                --unready_;
+            }
+            return;
+        }
+        if (pin != me) [[unlikely]] {
+            detail::report(detail::pin_violation(pin, me, "pre_send::park"));
+        }
+        // First rc of this value: choose a mark no live rc of it carries.
+        unsigned in_use = block.marks_in_use();
+        if (block.strong == 1) {
+            in_use = 1U << rc_mark; // the only rc is this one: the set is exact
+        }
+        unsigned mark = 0;
+        while (mark < detail::mark_count && (in_use & (1U << mark)) != 0) {
+            ++mark;
+        }
+        if (mark == detail::mark_count) [[unlikely]] {
+            detail::report_kind(violation_kind::marks_exhausted, "pre_send::park",
+                                detail::pin_thread(pin));
+        }
+        blocks_.push_back(&block); // may throw: nothing has changed yet
+        block.set_park(session_, in_use | (1U << mark), mark);
+        block.parked = 1;
+        bits = (bits & ~detail::mark_mask) | mark;
+        if (block.strong != 1) {
+            ++unready_;
+        }
+        block.pin.store(me | detail::pin_parked_bit, std::memory_order_relaxed);
     }
-    const std::uint64_t pin = block->pin.load(std::memory_order_relaxed);
-    if (pin == owner_) {
-      return status;  // pinned here, not parked
-    }
-    if (pin != (owner_ | detail::pin_parked_bit)) {
-      detail::report(detail::pin_violation(pin, owner_, "pre_send::park_status_of"));
-    }
-    if (block->session() != session_) {
-      status.parked_elsewhere = true;
-      return status;
-    }
-    status.value_parked = true;
-    status.rc_parked = rc_mark == block->mark();
-    return status;
-  }
 
-  /// Un-parks every value (back to this thread, usable) and empties the registry.
-  void unpark_all() noexcept {
-    for (detail::control_block* block : blocks_) {
-      const unsigned mark = block->mark();
-      // If every rc got this registry's mark, no other mark is in use any more.
-      const unsigned in_use = block->parked == block->strong ? (1U << mark) : block->marks_in_use();
-      block->set_park(0, in_use, mark);
-      block->parked = 0;
-      block->pin.store(owner_, std::memory_order_relaxed);
+    [[nodiscard]] park_status status_of(const detail::control_block* block,
+                                        unsigned rc_mark) const {
+        check_owner("pre_send::park_status_of");
+        park_status status;
+        if (block == nullptr) {
+            return status;
+        }
+        const std::uint64_t pin = block->pin.load(std::memory_order_relaxed);
+        if (pin == owner_) {
+            return status; // pinned here, not parked
+        }
+        if (pin != (owner_ | detail::pin_parked_bit)) {
+            detail::report(detail::pin_violation(pin, owner_, "pre_send::park_status_of"));
+        }
+        if (block->session() != session_) {
+            status.parked_elsewhere = true;
+            return status;
+        }
+        status.value_parked = true;
+        status.rc_parked = rc_mark == block->mark();
+        return status;
     }
-    detail::recycle_registry_buffer(blocks_);
-    unready_ = 0;
-  }
 
-  friend class post_send;
+    /// Un-parks every value (back to this thread, usable) and empties the registry.
+    void unpark_all() noexcept {
+        for (detail::control_block* block : blocks_) {
+            const unsigned mark = block->mark();
+            // If every rc got this registry's mark, no other mark is in use any more.
+            const unsigned in_use =
+                block->parked == block->strong ? (1U << mark) : block->marks_in_use();
+            block->set_park(0, in_use, mark);
+            block->parked = 0;
+            block->pin.store(owner_, std::memory_order_relaxed);
+        }
+        detail::recycle_registry_buffer(blocks_);
+        unready_ = 0;
+    }
 
-  std::vector<detail::control_block*> blocks_;
-  std::size_t unready_ = 0;     // parked values with parked < strong
-  std::uint64_t session_ = 0;   // this registry's id, stored in the values it parks
-  std::uint64_t owner_ = 0;     // pin key of the thread this registry is pinned to
+    friend class post_send;
+
+    std::vector<detail::control_block*> blocks_;
+    std::size_t unready_ = 0;   // parked values with parked < strong
+    std::uint64_t session_ = 0; // this registry's id, stored in the values it parks
+    std::uint64_t owner_ = 0;   // pin key of the thread this registry is pinned to
 };
 
 /// The token of a migration in flight: the values it carries are pinned to no thread until
@@ -331,65 +337,67 @@ class pre_send {
 /// Thread safety: a post_send is an ordinary object (no pinning): hand it over with synchronisation,
 /// and use one object from one thread at a time.
 class post_send {
- public:
-  /// An empty token (carries nothing; `unpark()` does nothing).
-  post_send() noexcept = default;
-  post_send(const post_send&) = delete;
-  post_send& operator=(const post_send&) = delete;
-  /// Takes over `other`'s values; `other` becomes empty.
-  post_send(post_send&& other) noexcept : blocks_(std::move(other.blocks_)) { other.blocks_.clear(); }
-  /// Takes over `other`'s values. Values this token carried stay in transit for good.
-  post_send& operator=(post_send&& other) noexcept {
-    if (this != &other) {
-      blocks_ = std::move(other.blocks_);
-      other.blocks_.clear();
+public:
+    /// An empty token (carries nothing; `unpark()` does nothing).
+    post_send() noexcept = default;
+    post_send(const post_send&) = delete;
+    post_send& operator=(const post_send&) = delete;
+    /// Takes over `other`'s values; `other` becomes empty.
+    post_send(post_send&& other) noexcept : blocks_(std::move(other.blocks_)) {
+        other.blocks_.clear();
     }
-    return *this;
-  }
-  /// Does not unpark: values not yet unparked stay in transit for good (see the class comment).
-  ~post_send() = default;
-
-  /// Pins every value this token carries to the calling thread (usable there from now on) and
-  /// empties the token. O(values). The caller must have received the token through a synchronising
-  /// hand-off. Thread safety: any thread, which becomes the values' owner.
-  void unpark() && noexcept {
-    const std::uint64_t me = detail::current_thread_key();
-    for (detail::control_block* block : blocks_) {
-      block->pin.store(me, std::memory_order_relaxed);
+    /// Takes over `other`'s values. Values this token carried stay in transit for good.
+    post_send& operator=(post_send&& other) noexcept {
+        if (this != &other) {
+            blocks_ = std::move(other.blocks_);
+            other.blocks_.clear();
+        }
+        return *this;
     }
-    detail::recycle_registry_buffer(blocks_);
-  }
+    /// Does not unpark: values not yet unparked stay in transit for good (see the class comment).
+    ~post_send() = default;
 
-  /// Number of values carried.
-  [[nodiscard]] std::size_t size() const noexcept { return blocks_.size(); }
-  /// True if the token carries no value.
-  [[nodiscard]] bool empty() const noexcept { return blocks_.empty(); }
+    /// Pins every value this token carries to the calling thread (usable there from now on) and
+    /// empties the token. O(values). The caller must have received the token through a synchronising
+    /// hand-off. Thread safety: any thread, which becomes the values' owner.
+    void unpark() && noexcept {
+        const std::uint64_t me = detail::current_thread_key();
+        for (detail::control_block* block : blocks_) {
+            block->pin.store(me, std::memory_order_relaxed);
+        }
+        detail::recycle_registry_buffer(blocks_);
+    }
 
- private:
-  friend class pre_send;
-  std::vector<detail::control_block*> blocks_;
+    /// Number of values carried.
+    [[nodiscard]] std::size_t size() const noexcept { return blocks_.size(); }
+    /// True if the token carries no value.
+    [[nodiscard]] bool empty() const noexcept { return blocks_.empty(); }
+
+private:
+    friend class pre_send;
+    std::vector<detail::control_block*> blocks_;
 };
 
 inline post_send pre_send::ready() && {
-  check_owner("pre_send::ready");
-  if (unready_ != 0) {
-    const std::size_t unready = unready_;
-    unpark_all();
-    detail::report_kind(violation_kind::not_ready, "pre_send::ready", detail::pin_thread(owner_),
-                        unready);
-  }
-  for (detail::control_block* block : blocks_) {
-    // Every rc now carries this registry's mark, so it is the only mark in use.
-    const unsigned mark = block->mark();
-    block->set_park(0, 1U << mark, mark);
-    block->parked = 0;
-    block->pin.store(detail::pin_in_transit, std::memory_order_relaxed);
-  }
-  post_send token;
-  token.blocks_ = std::move(blocks_);
-  blocks_.clear();
-  unready_ = 0;
-  return token;
+    check_owner("pre_send::ready");
+    if (unready_ != 0) {
+        const std::size_t unready = unready_;
+        unpark_all();
+        detail::report_kind(violation_kind::not_ready, "pre_send::ready",
+                            detail::pin_thread(owner_), unready);
+    }
+    for (detail::control_block* block : blocks_) {
+        // Every rc now carries this registry's mark, so it is the only mark in use.
+        const unsigned mark = block->mark();
+        block->set_park(0, 1U << mark, mark);
+        block->parked = 0;
+        block->pin.store(detail::pin_in_transit, std::memory_order_relaxed);
+    }
+    post_send token;
+    token.blocks_ = std::move(blocks_);
+    blocks_.clear();
+    unready_ = 0;
+    return token;
 }
 
-}  // namespace sendable
+} // namespace sendable

@@ -7,8 +7,8 @@
 /// protocol that moves a whole graph to another thread only when no reference stayed behind.
 #pragma once
 
-#include <sendable/thread_id.hpp>
-#include <sendable/violation.hpp>
-#include <sendable/send_rc.hpp>
 #include <sendable/pre_send.hpp>
 #include <sendable/send_option.hpp>
+#include <sendable/send_rc.hpp>
+#include <sendable/thread_id.hpp>
+#include <sendable/violation.hpp>

@@ -31,26 +31,26 @@ inline constinit thread_local std::uint64_t thread_key = 0;
 
 /// Slow path of current_thread_key(): assigns the calling thread its id. Called once per thread.
 inline std::uint64_t assign_thread_key() noexcept {
-  const thread_id id = next_thread_id.fetch_add(1, std::memory_order_relaxed);
-  thread_key = id << 1;
-  return thread_key;
+    const thread_id id = next_thread_id.fetch_add(1, std::memory_order_relaxed);
+    thread_key = id << 1;
+    return thread_key;
 }
 
 /// The calling thread's pin key (`current_thread_id() << 1`), assigning the id on first use.
 [[nodiscard]] inline std::uint64_t current_thread_key() noexcept {
-  const std::uint64_t key = thread_key;
-  if (key == 0) [[unlikely]] {
-    return assign_thread_key();
-  }
-  return key;
+    const std::uint64_t key = thread_key;
+    if (key == 0) [[unlikely]] {
+        return assign_thread_key();
+    }
+    return key;
 }
 
-}  // namespace detail
+} // namespace detail
 
 /// The calling thread's sendable id (never 0, never reused). The first call on a thread assigns it.
 /// Thread safety: may be called from any thread; lock-free.
 [[nodiscard]] inline thread_id current_thread_id() noexcept {
-  return detail::current_thread_key() >> 1;
+    return detail::current_thread_key() >> 1;
 }
 
-}  // namespace sendable
+} // namespace sendable

@@ -28,59 +28,60 @@ namespace sendable {
 
 /// What rule a violation broke.
 enum class violation_kind : unsigned char {
-  /// A value (or a send_option, or a pre_send) was used on a thread it is not pinned to.
-  wrong_thread,
-  /// A value was used between `pre_send::ready()` and `post_send::unpark()` (pinned to no thread),
-  /// including after its `post_send` was destroyed without `unpark()`.
-  in_transit,
-  /// A value parked by a `pre_send` was used (deref, copy, destroy, count) before the migration ended.
-  parked,
-  /// `pre_send::park` was given an rc whose value another `pre_send` has parked.
-  parked_elsewhere,
-  /// `pre_send::ready()` was called while some parked value still had rcs that were not parked.
-  not_ready,
-  /// `send_option::post_send()` was called on a send_option that holds a value.
-  option_not_empty,
-  /// A value was accessed through an empty `send_rc` or an empty `send_option` (`*`, `->`, park).
-  empty,
-  /// `pre_send::park` found every park mark of the value still in use by rcs left marked by several
-  /// abandoned migrations (see pre_send.hpp); use or destroy those rcs, or migrate once, first.
-  marks_exhausted,
+    /// A value (or a send_option, or a pre_send) was used on a thread it is not pinned to.
+    wrong_thread,
+    /// A value was used between `pre_send::ready()` and `post_send::unpark()` (pinned to no thread),
+    /// including after its `post_send` was destroyed without `unpark()`.
+    in_transit,
+    /// A value parked by a `pre_send` was used (deref, copy, destroy, count) before the migration ended.
+    parked,
+    /// `pre_send::park` was given an rc whose value another `pre_send` has parked.
+    parked_elsewhere,
+    /// `pre_send::ready()` was called while some parked value still had rcs that were not parked.
+    not_ready,
+    /// `send_option::post_send()` was called on a send_option that holds a value.
+    option_not_empty,
+    /// A value was accessed through an empty `send_rc` or an empty `send_option` (`*`, `->`, park).
+    empty,
+    /// `pre_send::park` found every park mark of the value still in use by rcs left marked by several
+    /// abandoned migrations (see pre_send.hpp); use or destroy those rcs, or migrate once, first.
+    marks_exhausted,
 };
 
 /// The facts about one violation, handed to the violation handler and kept in `pin_error`.
 struct violation {
-  /// The broken rule.
-  violation_kind kind = violation_kind::wrong_thread;
-  /// The operation that detected it, e.g. "send_rc::operator*" (a string literal: static lifetime).
-  const char* operation = "";
-  /// The thread the value is pinned to; 0 means no thread (in transit).
-  thread_id pinned_thread = 0;
-  /// The thread that attempted the operation.
-  thread_id current_thread = 0;
-  /// For `not_ready`: how many parked values still have unparked rcs. Otherwise 0.
-  std::size_t count = 0;
-  /// True when detected inside a destructor (which then leaks instead of releasing, if it returns).
-  bool in_destructor = false;
+    /// The broken rule.
+    violation_kind kind = violation_kind::wrong_thread;
+    /// The operation that detected it, e.g. "send_rc::operator*" (a string literal: static lifetime).
+    const char* operation = "";
+    /// The thread the value is pinned to; 0 means no thread (in transit).
+    thread_id pinned_thread = 0;
+    /// The thread that attempted the operation.
+    thread_id current_thread = 0;
+    /// For `not_ready`: how many parked values still have unparked rcs. Otherwise 0.
+    std::size_t count = 0;
+    /// True when detected inside a destructor (which then leaks instead of releasing, if it returns).
+    bool in_destructor = false;
 };
 
 /// A short English phrase for a violation kind, e.g. "used on a thread it is not pinned to".
 /// Thread safety: pure function.
 [[nodiscard]] constexpr const char* reason(violation_kind kind) noexcept {
-  switch (kind) {
+    switch (kind) {
     case violation_kind::wrong_thread: return "used on a thread it is not pinned to";
     case violation_kind::in_transit:
-      return "value is in transit (ready() was called and unpark() was not), pinned to no thread";
+        return "value is in transit (ready() was called and unpark() was not), pinned to no thread";
     case violation_kind::parked: return "value is parked by a pre_send";
     case violation_kind::parked_elsewhere: return "value is already parked by another pre_send";
     case violation_kind::not_ready: return "parked values still have rcs that are not parked";
     case violation_kind::option_not_empty:
-      return "send_option holds a value; only an empty one may be re-pinned to another thread";
+        return "send_option holds a value; only an empty one may be re-pinned to another thread";
     case violation_kind::empty: return "access through an empty handle";
     case violation_kind::marks_exhausted:
-      return "rcs left marked by abandoned pre_sends must be used or destroyed before parking again";
-  }
-  return "unknown violation";
+        return "rcs left marked by abandoned pre_sends must be used or destroyed before parking "
+               "again";
+    }
+    return "unknown violation";
 }
 
 namespace detail {
@@ -88,18 +89,18 @@ namespace detail {
 /// Writes the message for `v` into `buffer` (always NUL-terminated, truncated if needed) without
 /// allocating, so destructors and the abort path can use it.
 inline void format_violation(const violation& v, char* buffer, std::size_t size) noexcept {
-  if (v.kind == violation_kind::not_ready) {
-    std::snprintf(buffer, size,
-                  "sendable::pin_error in %s: %zu %s (pinned thread %llu, current thread %llu)",
-                  v.operation, v.count, reason(v.kind),
-                  static_cast<unsigned long long>(v.pinned_thread),
-                  static_cast<unsigned long long>(v.current_thread));
-  } else {
-    std::snprintf(buffer, size,
-                  "sendable::pin_error in %s: %s (pinned thread %llu, current thread %llu)",
-                  v.operation, reason(v.kind), static_cast<unsigned long long>(v.pinned_thread),
-                  static_cast<unsigned long long>(v.current_thread));
-  }
+    if (v.kind == violation_kind::not_ready) {
+        std::snprintf(buffer, size,
+                      "sendable::pin_error in %s: %zu %s (pinned thread %llu, current thread %llu)",
+                      v.operation, v.count, reason(v.kind),
+                      static_cast<unsigned long long>(v.pinned_thread),
+                      static_cast<unsigned long long>(v.current_thread));
+    } else {
+        std::snprintf(buffer, size,
+                      "sendable::pin_error in %s: %s (pinned thread %llu, current thread %llu)",
+                      v.operation, reason(v.kind), static_cast<unsigned long long>(v.pinned_thread),
+                      static_cast<unsigned long long>(v.current_thread));
+    }
 }
 
 /// Size of the message buffers (messages are well under this; longer ones are truncated).
@@ -107,42 +108,42 @@ inline constexpr std::size_t violation_message_size = 400;
 
 /// Prints the message for `v` (with an optional note) to stderr and aborts.
 [[noreturn]] inline void print_and_abort(const violation& v, const char* note) noexcept {
-  char buffer[violation_message_size];
-  format_violation(v, buffer, sizeof buffer);
-  std::fprintf(stderr, "%s%s\n", buffer, note);
-  std::fflush(stderr);
-  std::abort();
+    char buffer[violation_message_size];
+    format_violation(v, buffer, sizeof buffer);
+    std::fprintf(stderr, "%s%s\n", buffer, note);
+    std::fflush(stderr);
+    std::abort();
 }
 
-}  // namespace detail
+} // namespace detail
 
 /// The full message for a violation, naming the operation, the pinned thread id and the current one,
 /// e.g. "sendable::pin_error in send_rc::operator*: used on a thread it is not pinned to (pinned
 /// thread 1, current thread 2)". Thread safety: pure function. Errors: std::bad_alloc.
 [[nodiscard]] inline std::string describe(const violation& v) {
-  char buffer[detail::violation_message_size];
-  detail::format_violation(v, buffer, sizeof buffer);
-  return std::string(buffer);
+    char buffer[detail::violation_message_size];
+    detail::format_violation(v, buffer, sizeof buffer);
+    return std::string(buffer);
 }
 
 /// Thrown (by the default handler, when exceptions are enabled, outside destructors) when a sendable
 /// pinning rule is broken. `what()` is `describe(details())`.
 class pin_error : public std::logic_error {
- public:
-  /// Builds the error for `v`. Errors: std::bad_alloc while building the message.
-  explicit pin_error(const violation& v) : std::logic_error(describe(v)), violation_(v) {}
+public:
+    /// Builds the error for `v`. Errors: std::bad_alloc while building the message.
+    explicit pin_error(const violation& v) : std::logic_error(describe(v)), violation_(v) {}
 
-  /// The facts of the violation (kind, operation, pinned and current thread ids).
-  [[nodiscard]] const violation& details() const noexcept { return violation_; }
-  /// The broken rule.
-  [[nodiscard]] violation_kind kind() const noexcept { return violation_.kind; }
-  /// The thread the value was pinned to (0: none, in transit).
-  [[nodiscard]] thread_id pinned_thread() const noexcept { return violation_.pinned_thread; }
-  /// The thread that attempted the operation.
-  [[nodiscard]] thread_id current_thread() const noexcept { return violation_.current_thread; }
+    /// The facts of the violation (kind, operation, pinned and current thread ids).
+    [[nodiscard]] const violation& details() const noexcept { return violation_; }
+    /// The broken rule.
+    [[nodiscard]] violation_kind kind() const noexcept { return violation_.kind; }
+    /// The thread the value was pinned to (0: none, in transit).
+    [[nodiscard]] thread_id pinned_thread() const noexcept { return violation_.pinned_thread; }
+    /// The thread that attempted the operation.
+    [[nodiscard]] thread_id current_thread() const noexcept { return violation_.current_thread; }
 
- private:
-  violation violation_;
+private:
+    violation violation_;
 };
 
 /// A violation handler. It is called on the violating thread, before anything is touched. It may
@@ -153,30 +154,30 @@ using violation_handler = void (*)(const violation& v);
 namespace detail {
 /// The installed handler, or nullptr for the default one.
 inline std::atomic<violation_handler> installed_violation_handler{nullptr};
-}  // namespace detail
+} // namespace detail
 
 /// The default policy: throws `pin_error` when exceptions are enabled and `v.in_destructor` is false;
 /// otherwise prints the message to stderr and aborts. Never returns. Users' handlers may call it to
 /// fall back to the default after logging.
 [[noreturn]] inline void default_violation_handler(const violation& v) {
 #if defined(__cpp_exceptions)
-  if (!v.in_destructor) {
-    throw pin_error(v);
-  }
+    if (!v.in_destructor) {
+        throw pin_error(v);
+    }
 #endif
-  detail::print_and_abort(v, "");
+    detail::print_and_abort(v, "");
 }
 
 /// Installs `handler` for every thread (nullptr restores the default) and returns the previous one
 /// (nullptr if it was the default). Thread safety: may be called from any thread at any time; a
 /// violation being reported concurrently uses either the old or the new handler.
 inline violation_handler set_violation_handler(violation_handler handler) noexcept {
-  return detail::installed_violation_handler.exchange(handler, std::memory_order_acq_rel);
+    return detail::installed_violation_handler.exchange(handler, std::memory_order_acq_rel);
 }
 
 /// The installed handler, or nullptr when the default is in force. Thread safety: any thread.
 [[nodiscard]] inline violation_handler get_violation_handler() noexcept {
-  return detail::installed_violation_handler.load(std::memory_order_acquire);
+    return detail::installed_violation_handler.load(std::memory_order_acquire);
 }
 
 namespace detail {
@@ -184,23 +185,23 @@ namespace detail {
 /// Reports a violation outside a destructor. Never returns normally: throws (from a handler or the
 /// default policy) or aborts.
 [[noreturn]] inline void report(const violation& v) {
-  if (const violation_handler handler = get_violation_handler()) {
-    handler(v);
-    print_and_abort(v, " [the violation handler returned; the operation cannot continue]");
-  }
-  default_violation_handler(v);
+    if (const violation_handler handler = get_violation_handler()) {
+        handler(v);
+        print_and_abort(v, " [the violation handler returned; the operation cannot continue]");
+    }
+    default_violation_handler(v);
 }
 
 /// Reports a violation inside a destructor. Returns only if an installed handler returned; the caller
 /// must then leak whatever it would have released and must not touch the value.
 inline void report_in_destructor(violation v) noexcept {
-  v.in_destructor = true;
-  if (const violation_handler handler = get_violation_handler()) {
-    handler(v);
-    return;
-  }
-  print_and_abort(v, "");
+    v.in_destructor = true;
+    if (const violation_handler handler = get_violation_handler()) {
+        handler(v);
+        return;
+    }
+    print_and_abort(v, "");
 }
 
-}  // namespace detail
-}  // namespace sendable
+} // namespace detail
+} // namespace sendable

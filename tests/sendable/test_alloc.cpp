@@ -22,146 +22,165 @@
 
 namespace {
 thread_local std::size_t allocation_count = 0;
-}  // namespace
+} // namespace
 
 namespace {
 void* counted_allocate(std::size_t size) noexcept {
-  ++allocation_count;
-  return std::malloc(size == 0 ? 1 : size);
+    ++allocation_count;
+    return std::malloc(size == 0 ? 1 : size);
 }
-}  // namespace
+} // namespace
 
 // Every non-aligned form is replaced, so each allocation is paired with the matching release (the
 // aligned forms keep the library's own pair).
 void* operator new(std::size_t size) {
-  if (void* p = counted_allocate(size)) {
-    return p;
-  }
-  throw std::bad_alloc();
+    if (void* p = counted_allocate(size)) {
+        return p;
+    }
+    throw std::bad_alloc();
 }
 void* operator new[](std::size_t size) {
-  if (void* p = counted_allocate(size)) {
-    return p;
-  }
-  throw std::bad_alloc();
+    if (void* p = counted_allocate(size)) {
+        return p;
+    }
+    throw std::bad_alloc();
 }
-void* operator new(std::size_t size, const std::nothrow_t&) noexcept { return counted_allocate(size); }
-void* operator new[](std::size_t size, const std::nothrow_t&) noexcept { return counted_allocate(size); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
+    return counted_allocate(size);
+}
+void* operator new[](std::size_t size, const std::nothrow_t&) noexcept {
+    return counted_allocate(size);
+}
+void operator delete(void* p) noexcept {
+    std::free(p);
+}
+void operator delete[](void* p) noexcept {
+    std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+    std::free(p);
+}
+void operator delete[](void* p, std::size_t) noexcept {
+    std::free(p);
+}
+void operator delete(void* p, const std::nothrow_t&) noexcept {
+    std::free(p);
+}
+void operator delete[](void* p, const std::nothrow_t&) noexcept {
+    std::free(p);
+}
 
 namespace {
 /// Allocations made by `f` on this thread.
 template <class F>
 std::size_t allocations_of(F&& f) {
-  const std::size_t before = allocation_count;
-  std::forward<F>(f)();
-  return allocation_count - before;
+    const std::size_t before = allocation_count;
+    std::forward<F>(f)();
+    return allocation_count - before;
 }
-}  // namespace
+} // namespace
 
 TEST_CASE("the allocation counter sees allocations", "[alloc]") {
-  // Fails if something (e.g. valgrind) interposes operator new: the other counts would be meaningless.
-  static int* volatile escaped = nullptr;  // keeps the compiler from eliding the allocations
-  REQUIRE(allocations_of([] {
-    escaped = new int(1);
-    delete escaped;
-  }) == 1);
-  REQUIRE(allocations_of([] {
-    std::vector<int> v(3);
-    escaped = v.data();
-  }) == 1);
+    // Fails if something (e.g. valgrind) interposes operator new: the other counts would be meaningless.
+    static int* volatile escaped = nullptr; // keeps the compiler from eliding the allocations
+    REQUIRE(allocations_of([] {
+                escaped = new int(1);
+                delete escaped;
+            }) == 1);
+    REQUIRE(allocations_of([] {
+                std::vector<int> v(3);
+                escaped = v.data();
+            }) == 1);
 }
 
 TEST_CASE("one allocation per value and none per copy", "[send_rc][alloc]") {
-  sendable::send_rc<std::array<int, 4>> rc;
-  REQUIRE(allocations_of([&] { rc = sendable::make_send_rc<std::array<int, 4>>(); }) == 1);
-  REQUIRE(allocations_of([&] { rc = sendable::send_rc<std::array<int, 4>>(std::array<int, 4>{1, 2, 3, 4}); }) == 1);
-  sendable::send_rc<std::array<int, 4>> copy;
-  REQUIRE(allocations_of([&] { copy = rc; }) == 0);
-  REQUIRE(copy.use_count() == 2);
-  copy.reset();
-  REQUIRE(allocations_of([&] { (void)sendable::try_unwrap(std::move(rc)); }) == 0);
-  REQUIRE(rc == nullptr);  // NOLINT(bugprone-use-after-move)
+    sendable::send_rc<std::array<int, 4>> rc;
+    REQUIRE(allocations_of([&] { rc = sendable::make_send_rc<std::array<int, 4>>(); }) == 1);
+    REQUIRE(allocations_of([&] {
+                rc = sendable::send_rc<std::array<int, 4>>(std::array<int, 4>{1, 2, 3, 4});
+            }) == 1);
+    sendable::send_rc<std::array<int, 4>> copy;
+    REQUIRE(allocations_of([&] { copy = rc; }) == 0);
+    REQUIRE(copy.use_count() == 2);
+    copy.reset();
+    REQUIRE(allocations_of([&] { (void)sendable::try_unwrap(std::move(rc)); }) == 0);
+    REQUIRE(rc == nullptr); // NOLINT(bugprone-use-after-move)
 }
 
 TEST_CASE("migration allocates only the registry's vector", "[pre_send][alloc]") {
-  constexpr std::size_t n = 4096;
-  std::vector<sendable::send_rc<int>> rcs;
-  for (std::size_t i = 0; i < n; ++i) {
-    rcs.push_back(sendable::make_send_rc<int>(static_cast<int>(i)));
-    rcs.push_back(rcs.back());
-  }
-  sendable::pre_send ps;
-  bool ready = false;
-  const std::size_t parking = allocations_of([&] {
-    for (auto& rc : rcs) {
-      ps.park(rc);
-      ready = ps.is_ready();
-    }
-  });
-  REQUIRE(ready);
-  REQUIRE(parking <= 20);  // geometric growth of one vector of n pointers: about log2(n) + 1
-  sendable::post_send token;
-  REQUIRE(allocations_of([&] { token = std::move(ps).ready(); }) == 0);
-  REQUIRE(allocations_of([&] { std::move(token).unpark(); }) == 0);
-  REQUIRE(*rcs[2 * n - 1] == static_cast<int>(n - 1));
-}
-
-TEST_CASE("reserve and the recycled registry buffer make parking allocation-free", "[pre_send][alloc]") {
-  // A fresh thread starts with an empty cache.
-  std::size_t first = 0;
-  std::size_t second = 0;
-  std::size_t reserved_parking = 0;
-  std::size_t reserve_calls = 0;
-  int total = 0;
-  std::thread([&] {
-    constexpr std::size_t n = 3000;
+    constexpr std::size_t n = 4096;
     std::vector<sendable::send_rc<int>> rcs;
     for (std::size_t i = 0; i < n; ++i) {
-      rcs.push_back(sendable::make_send_rc<int>(1));
+        rcs.push_back(sendable::make_send_rc<int>(static_cast<int>(i)));
+        rcs.push_back(rcs.back());
     }
-    auto migrate = [&] {
-      sendable::pre_send ps;
-      const std::size_t parking = allocations_of([&] {
+    sendable::pre_send ps;
+    bool ready = false;
+    const std::size_t parking = allocations_of([&] {
         for (auto& rc : rcs) {
-          ps.park(rc);
+            ps.park(rc);
+            ready = ps.is_ready();
         }
-      });
-      std::move(ps).ready().unpark();
-      return parking;
-    };
-    first = migrate();   // grows a vector
-    second = migrate();  // reuses the first one's buffer
-    {
-      std::vector<sendable::send_rc<int>> more(rcs);
-      more.insert(more.end(), rcs.begin(), rcs.end());  // 3 rcs per value, still n values
-      for (std::size_t i = 0; i < n; ++i) {
-        more.push_back(sendable::make_send_rc<int>(1));  // n more values: 2n in all
-      }
-      sendable::pre_send ps;
-      reserve_calls = allocations_of([&] { ps.reserve(2 * n); });
-      reserved_parking = allocations_of([&] {
+    });
+    REQUIRE(ready);
+    REQUIRE(parking <= 20); // geometric growth of one vector of n pointers: about log2(n) + 1
+    sendable::post_send token;
+    REQUIRE(allocations_of([&] { token = std::move(ps).ready(); }) == 0);
+    REQUIRE(allocations_of([&] { std::move(token).unpark(); }) == 0);
+    REQUIRE(*rcs[2 * n - 1] == static_cast<int>(n - 1));
+}
+
+TEST_CASE("reserve and the recycled registry buffer make parking allocation-free",
+          "[pre_send][alloc]") {
+    // A fresh thread starts with an empty cache.
+    std::size_t first = 0;
+    std::size_t second = 0;
+    std::size_t reserved_parking = 0;
+    std::size_t reserve_calls = 0;
+    int total = 0;
+    std::thread([&] {
+        constexpr std::size_t n = 3000;
+        std::vector<sendable::send_rc<int>> rcs;
+        for (std::size_t i = 0; i < n; ++i) {
+            rcs.push_back(sendable::make_send_rc<int>(1));
+        }
+        auto migrate = [&] {
+            sendable::pre_send ps;
+            const std::size_t parking = allocations_of([&] {
+                for (auto& rc : rcs) {
+                    ps.park(rc);
+                }
+            });
+            std::move(ps).ready().unpark();
+            return parking;
+        };
+        first = migrate();  // grows a vector
+        second = migrate(); // reuses the first one's buffer
+        {
+            std::vector<sendable::send_rc<int>> more(rcs);
+            more.insert(more.end(), rcs.begin(), rcs.end()); // 3 rcs per value, still n values
+            for (std::size_t i = 0; i < n; ++i) {
+                more.push_back(sendable::make_send_rc<int>(1)); // n more values: 2n in all
+            }
+            sendable::pre_send ps;
+            reserve_calls = allocations_of([&] { ps.reserve(2 * n); });
+            reserved_parking = allocations_of([&] {
+                for (auto& rc : rcs) {
+                    ps.park(rc);
+                }
+                for (auto& rc : more) {
+                    ps.park(rc);
+                }
+            });
+            std::move(ps).ready().unpark();
+        }
         for (auto& rc : rcs) {
-          ps.park(rc);
+            total += *rc;
         }
-        for (auto& rc : more) {
-          ps.park(rc);
-        }
-      });
-      std::move(ps).ready().unpark();
-    }
-    for (auto& rc : rcs) {
-      total += *rc;
-    }
-  }).join();
-  REQUIRE(first > 0);
-  REQUIRE(second == 0);
-  REQUIRE(reserve_calls == 1);
-  REQUIRE(reserved_parking == 0);
-  REQUIRE(total == 3000);
+    }).join();
+    REQUIRE(first > 0);
+    REQUIRE(second == 0);
+    REQUIRE(reserve_calls == 1);
+    REQUIRE(reserved_parking == 0);
+    REQUIRE(total == 3000);
 }
