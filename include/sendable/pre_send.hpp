@@ -16,7 +16,8 @@
 /// Cost: `park` is O(1) amortised (a marks compare, a few stores, a vector push_back for the first rc
 /// of each value); `is_ready` is O(1) (a running count of values whose parked-rc count is below their
 /// reference count, updated as rcs are parked); `ready` and `unpark` are O(values parked). Nothing is
-/// hashed and nothing is rescanned.
+/// hashed and nothing is rescanned. The registry's vector is the only allocation; each thread keeps
+/// the buffer of its largest finished migration for the next one, and `reserve` pre-sizes it.
 ///
 /// Failure and abandonment. If `ready()` finds an rc that was not parked, or a pre_send is destroyed
 /// or `cancel()`ed before `ready()`, every value it parked is un-parked and is again usable on the
@@ -27,6 +28,7 @@
 /// never destroyed and its memory is never freed).
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>

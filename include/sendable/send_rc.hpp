@@ -14,6 +14,9 @@
 /// is not in use. (Only after several abandoned migrations whose marked rcs are all still alive can
 /// the four marks run out; park then reports `violation_kind::marks_exhausted`.)
 ///
+/// Sizes: `sizeof(send_rc<T>) == sizeof(void*)` for every T; the per-value overhead is the 24-byte
+/// control block (plus padding up to `alignof(T)` when that exceeds 8), in the same allocation.
+///
 /// Checks. Every dereference, copy, copy/move assignment, destruction, `use_count`, `get`, `get_mut`
 /// and `try_unwrap` first checks that the calling thread is the one the value is pinned to and that
 /// the value is not parked: one relaxed load, one TLS load and one compare on the hot path. A failed
