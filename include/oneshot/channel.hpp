@@ -108,6 +108,7 @@ public:
         if (detail::sender_finish(b, true) == detail::send_outcome::delivered) return send_result();
         // The receiver is gone and the block is ours alone: hand the message back, then free.
         reclaim_on_exit reclaim{b};
+        b->tracker.read();
         if constexpr (std::is_void_v<T>)
             return send_result(unexpect, std::in_place);
         else

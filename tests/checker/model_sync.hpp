@@ -46,6 +46,7 @@ struct model_sync {
 
     /// No spin: a spin step is a load with no effect on other threads; it would only multiply schedules.
     static constexpr int spin_limit = 0;
+    static constexpr int yield_limit = 0;
 
     /// A visible step on `w`: the scheduler may switch here; then `w` must be live.
     static void step(const state_word& w, const char* what) {
@@ -123,6 +124,7 @@ struct model_sync {
         if constexpr (!Planted) wake_word(&w);
     }
     static void relax() noexcept {}
+    static void yield() noexcept {}
 
     template <class Block>
     [[nodiscard]] static Block* create() {

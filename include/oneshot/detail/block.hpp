@@ -159,8 +159,13 @@ enum class wait_outcome { done, cancelled, timed_out };
 template <class T, class Sync>
 [[nodiscard]] wait_outcome wait_for_sender(block<T, Sync>* b, const typename Sync::deadline& deadline) noexcept {
     std::uint32_t s = Sync::load(b->state);
+    // Bounded spin: first CPU pauses, then yields to let a sender sharing our core run.
     for (int i = 0; i < Sync::spin_limit && !(s & (bits::done | bits::cancel)); ++i) {
         Sync::relax();
+        s = Sync::load(b->state);
+    }
+    for (int i = 0; i < Sync::yield_limit && !(s & (bits::done | bits::cancel)); ++i) {
+        Sync::yield();
         s = Sync::load(b->state);
     }
     for (;;) {

@@ -32,3 +32,9 @@
 #ifndef ONESHOT_SPIN_LIMIT
 #define ONESHOT_SPIN_LIMIT 64
 #endif
+
+/// After the spin, how many times a blocking receive yields its core (re-reading the state) before
+/// it sleeps in the kernel: on a loaded or small machine the sender may need our core to finish.
+#ifndef ONESHOT_YIELD_LIMIT
+#define ONESHOT_YIELD_LIMIT 16
+#endif

@@ -13,6 +13,7 @@
 ///   `deadline` is empty for an untimed wait. `expired(deadline)`: has the deadline passed?
 /// - `wake_all(word)`: wake every waiter of the word; called only while the caller keeps the block alive.
 /// - `relax()`: one step of a bounded spin; `spin_limit`: how many steps before blocking.
+/// - `yield()`: give up the core once; `yield_limit`: how many yields after the spin.
 /// - `create<Block>()` / `dispose(Block*)`: the channel's one allocation and its release.
 /// - `slot_tracker`: an object with `write()` / `read()` hooks called on every plain access to
 ///   the message slot and the waiter slot (lets a race detector see them).
@@ -26,9 +27,7 @@
 #include <cstdint>
 #include <optional>
 
-#if ONESHOT_TEST_DELAY
 #include <thread>
-#endif
 
 namespace oneshot::detail {
 
@@ -59,6 +58,8 @@ struct std_sync {
     /// arrives within about a microsecond is taken without two system calls. Bounded, so a long
     /// wait costs this once and then sleeps.
     static constexpr int spin_limit = ONESHOT_SPIN_LIMIT;
+    /// Then how many times it yields its core (re-reading the state) before it sleeps.
+    static constexpr int yield_limit = ONESHOT_YIELD_LIMIT;
 
     static std::uint32_t load(const state_word& w) noexcept {
         injected_delay();
@@ -88,6 +89,7 @@ struct std_sync {
         detail::wake_all(w);
     }
     static void relax() noexcept { cpu_relax(); }
+    static void yield() noexcept { std::this_thread::yield(); }
 
     /// The one allocation of a channel, and its release.
     template <class Block>
