@@ -56,9 +56,13 @@ struct resume_task {
 template <class S>
 concept handle_scheduler = std::invocable<S&, std::coroutine_handle<>>;
 template <class S>
-concept post_scheduler = requires(S& s, resume_task t) { s.post(t); };
+concept post_scheduler = requires(S& s, resume_task t) {
+    s.post(t);
+};
 template <class S>
-concept execute_scheduler = requires(S& s, resume_task t) { s.execute(t); };
+concept execute_scheduler = requires(S& s, resume_task t) {
+    s.execute(t);
+};
 template <class S>
 concept direct_scheduler = handle_scheduler<S> || post_scheduler<S> || execute_scheduler<S>;
 
@@ -90,8 +94,8 @@ void schedule_resume(S& s, std::coroutine_handle<> h) noexcept {
 /// `execute(f)` member, or a pointer to such an object.
 template <class S>
 concept scheduler = std::move_constructible<S> &&
-                    (detail::direct_scheduler<S> ||
-                     (std::is_pointer_v<S> && detail::direct_scheduler<std::remove_pointer_t<S>>));
+    (detail::direct_scheduler<S> ||
+     (std::is_pointer_v<S> && detail::direct_scheduler<std::remove_pointer_t<S>>));
 
 /// The awaitable returned by `co_await rx`, `rx.recv_async(...)` and `.resume_on(...)`.
 ///
@@ -109,15 +113,19 @@ public:
     using recv_result = result<T, recv_error>;
 
     /// Awaits `rx`, which stays with the caller.
-    recv_awaiter(receiver_type& rx, Scheduler s) noexcept(std::is_nothrow_move_constructible_v<Scheduler>)
+    recv_awaiter(receiver_type& rx,
+                 Scheduler s) noexcept(std::is_nothrow_move_constructible_v<Scheduler>)
         : borrowed_(&rx), scheduler_(std::move(s)) {}
     /// Awaits `rx`, which the awaiter takes.
-    recv_awaiter(receiver_type&& rx, Scheduler s) noexcept(std::is_nothrow_move_constructible_v<Scheduler>)
+    recv_awaiter(receiver_type&& rx,
+                 Scheduler s) noexcept(std::is_nothrow_move_constructible_v<Scheduler>)
         : owned_(std::move(rx)), scheduler_(std::move(s)) {}
 
     /// Moves a not-yet-awaited awaiter (never move one that is suspended).
     recv_awaiter(recv_awaiter&& other) noexcept(std::is_nothrow_move_constructible_v<Scheduler>)
-        : borrowed_(other.borrowed_), owned_(std::move(other.owned_)), scheduler_(std::move(other.scheduler_)) {
+        : borrowed_(other.borrowed_),
+          owned_(std::move(other.owned_)),
+          scheduler_(std::move(other.scheduler_)) {
 #if ONESHOT_HAS_STOP_TOKEN
         if constexpr (Cancellable) stop_.token = std::move(other.stop_.token);
 #endif
@@ -137,7 +145,8 @@ public:
 #if ONESHOT_HAS_STOP_TOKEN
     /// The same receive, resuming with `recv_error::cancelled` when `token` requests stop.
     [[nodiscard]] recv_awaiter<T, Sync, Scheduler, true> with_stop_token(std::stop_token token) && {
-        recv_awaiter<T, Sync, Scheduler, true> next = rebind<Scheduler, true>(std::move(scheduler_));
+        recv_awaiter<T, Sync, Scheduler, true> next =
+            rebind<Scheduler, true>(std::move(scheduler_));
         next.stop_.token = std::move(token);
         return next;
     }
@@ -181,7 +190,8 @@ public:
         b->waiter_slot = this; // published by the CAS that sets `waiting` below
 #if ONESHOT_HAS_STOP_TOKEN
         if constexpr (Cancellable) {
-            if (stop_.token.stop_possible()) stop_.callback.emplace(stop_.token, stop_handler{this}); // may run at once
+            if (stop_.token.stop_possible())
+                stop_.callback.emplace(stop_.token, stop_handler{this}); // may run at once
         }
 #endif
         registered_ = true;
@@ -225,7 +235,9 @@ private:
     template <class U, class S, class Sched, bool C>
     friend class recv_awaiter;
 
-    receiver_type& target() noexcept { return borrowed_ != nullptr ? *borrowed_ : owned_; }
+    receiver_type& target() noexcept {
+        return borrowed_ != nullptr ? *borrowed_ : owned_;
+    }
 
     /// The same receive with another scheduler or cancellability (before awaiting).
     template <class S, bool C>
@@ -316,11 +328,14 @@ recv_awaiter<T, Sync, inline_scheduler> receiver<T, Sync>::recv_async() && noexc
 }
 #if ONESHOT_HAS_STOP_TOKEN
 template <class T, class Sync>
-recv_awaiter<T, Sync, inline_scheduler, true> receiver<T, Sync>::recv_async(std::stop_token token) & noexcept {
-    return recv_awaiter<T, Sync, inline_scheduler>(*this, inline_scheduler{}).with_stop_token(std::move(token));
+recv_awaiter<T, Sync, inline_scheduler, true>
+receiver<T, Sync>::recv_async(std::stop_token token) & noexcept {
+    return recv_awaiter<T, Sync, inline_scheduler>(*this, inline_scheduler{})
+        .with_stop_token(std::move(token));
 }
 template <class T, class Sync>
-recv_awaiter<T, Sync, inline_scheduler, true> receiver<T, Sync>::recv_async(std::stop_token token) && noexcept {
+recv_awaiter<T, Sync, inline_scheduler, true>
+receiver<T, Sync>::recv_async(std::stop_token token) && noexcept {
     return recv_awaiter<T, Sync, inline_scheduler>(std::move(*this), inline_scheduler{})
         .with_stop_token(std::move(token));
 }

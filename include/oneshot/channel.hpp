@@ -33,9 +33,9 @@ namespace oneshot {
 namespace detail {
 /// What a channel can carry: `void`, or a non-const, non-array, move-constructible object type.
 template <class T>
-concept message_type = std::is_void_v<T> || (std::is_object_v<T> && !std::is_array_v<T> &&
-                                             !std::is_const_v<T> && !std::is_volatile_v<T> &&
-                                             std::is_move_constructible_v<T> && std::is_destructible_v<T>);
+concept message_type = std::is_void_v<T> ||
+    (std::is_object_v<T> && !std::is_array_v<T> && !std::is_const_v<T> && !std::is_volatile_v<T> &&
+     std::is_move_constructible_v<T> && std::is_destructible_v<T>);
 
 /// Converts a relative timeout to a deadline on the policy's clock without overflowing.
 template <class Sync, class Rep, class Period>
@@ -44,7 +44,8 @@ typename Sync::deadline deadline_after(const std::chrono::duration<Rep, Period>&
     const auto now = clock::now();
     if (d <= d.zero()) return now;
     // Durations too long to add are treated as "wait forever" (no deadline).
-    if (d >= std::chrono::duration_cast<std::chrono::duration<Rep, Period>>(std::chrono::hours(24 * 365 * 100)))
+    if (d >= std::chrono::duration_cast<std::chrono::duration<Rep, Period>>(
+                 std::chrono::hours(24 * 365 * 100)))
         return std::nullopt;
     return now + std::chrono::ceil<typename clock::duration>(d);
 }
@@ -57,8 +58,9 @@ typename Sync::deadline deadline_after(const std::chrono::duration<Rep, Period>&
 /// moved-from sender is closed: `is_closed()` is true and a send fails, handing the message back.
 template <class T, class Sync>
 class sender {
-    static_assert(detail::message_type<T>, "oneshot::sender<T>: T must be void or a non-const, non-array, "
-                                           "move-constructible object type");
+    static_assert(detail::message_type<T>,
+                  "oneshot::sender<T>: T must be void or a non-const, non-array, "
+                  "move-constructible object type");
     using block_type = detail::block<T, Sync>;
 
 public:
@@ -130,9 +132,7 @@ public:
     /// Sends the signal of a `channel<void>`. See `emplace`.
     template <class U = T>
         requires std::is_void_v<U>
-    [[nodiscard]] send_result send() && {
-        return std::move(*this).emplace();
-    }
+    [[nodiscard]] send_result send() && { return std::move(*this).emplace(); }
 
     /// True when a send can no longer be delivered: the receiver is gone, or this sender is
     /// closed (moved-from, consumed). Reads the state only.
@@ -145,14 +145,17 @@ public:
     /// receiver never completes). Null when this sender is closed.
     [[nodiscard]] void* release() && noexcept { return std::exchange(block_, nullptr); }
     /// Takes back ownership of a pointer from `release()` (null gives a closed sender).
-    [[nodiscard]] static sender from_raw(void* raw) noexcept { return sender(static_cast<block_type*>(raw)); }
+    [[nodiscard]] static sender from_raw(void* raw) noexcept {
+        return sender(static_cast<block_type*>(raw));
+    }
 
 private:
     explicit sender(block_type* b) noexcept : block_(b) {}
 
     void drop() noexcept {
         if (block_type* b = std::exchange(block_, nullptr)) {
-            if (detail::sender_finish(b, false) == detail::send_outcome::receiver_gone) Sync::dispose(b);
+            if (detail::sender_finish(b, false) == detail::send_outcome::receiver_gone)
+                Sync::dispose(b);
         }
     }
 
@@ -162,7 +165,8 @@ private:
         drop_on_unwind(const drop_on_unwind&) = delete;
         drop_on_unwind& operator=(const drop_on_unwind&) = delete;
         ~drop_on_unwind() {
-            if (b != nullptr && detail::sender_finish(b, false) == detail::send_outcome::receiver_gone)
+            if (b != nullptr &&
+                detail::sender_finish(b, false) == detail::send_outcome::receiver_gone)
                 Sync::dispose(b);
         }
     };
@@ -188,8 +192,9 @@ private:
 /// `co_await rx.recv_async().resume_on(scheduler)`; see awaiter.hpp.
 template <class T, class Sync>
 class receiver {
-    static_assert(detail::message_type<T>, "oneshot::receiver<T>: T must be void or a non-const, non-array, "
-                                           "move-constructible object type");
+    static_assert(detail::message_type<T>,
+                  "oneshot::receiver<T>: T must be void or a non-const, non-array, "
+                  "move-constructible object type");
     using block_type = detail::block<T, Sync>;
 
 public:
@@ -252,12 +257,15 @@ public:
     /// completes before the stop is handled, wins. After `cancelled` the receiver is still usable:
     /// a message sent later is received by a later receive.
     /// @returns the message, `disconnected`, or `cancelled`.
-    [[nodiscard]] recv_result recv(std::stop_token token) { return recv_with_stop(std::nullopt, std::move(token)); }
+    [[nodiscard]] recv_result recv(std::stop_token token) {
+        return recv_with_stop(std::nullopt, std::move(token));
+    }
 
     /// Like `recv_for(timeout)`, also giving up when `token` requests stop.
     /// @returns the message, `disconnected`, `timeout` or `cancelled`.
     template <class Rep, class Period>
-    [[nodiscard]] recv_result recv_for(const std::chrono::duration<Rep, Period>& timeout, std::stop_token token) {
+    [[nodiscard]] recv_result recv_for(const std::chrono::duration<Rep, Period>& timeout,
+                                       std::stop_token token) {
         return recv_with_stop(detail::deadline_after<Sync>(timeout), std::move(token));
     }
 
@@ -293,16 +301,22 @@ public:
     [[nodiscard]] recv_awaiter<T, Sync, inline_scheduler> recv_async() && noexcept;
 #if ONESHOT_HAS_STOP_TOKEN
     /// An awaitable receive that resumes with `recv_error::cancelled` when `token` requests stop.
-    [[nodiscard]] recv_awaiter<T, Sync, inline_scheduler, true> recv_async(std::stop_token token) & noexcept;
+    [[nodiscard]] recv_awaiter<T, Sync, inline_scheduler, true>
+    recv_async(std::stop_token token) & noexcept;
     /// As above, taking the receiver with it.
-    [[nodiscard]] recv_awaiter<T, Sync, inline_scheduler, true> recv_async(std::stop_token token) && noexcept;
+    [[nodiscard]] recv_awaiter<T, Sync, inline_scheduler, true>
+    recv_async(std::stop_token token) && noexcept;
 #endif
 
     /// Gives up ownership without leaving the channel, for passing through C code. The pointer
     /// must come back through `receiver::from_raw` exactly once. Null when closed.
-    [[nodiscard]] void* release() && noexcept { return std::exchange(block_, nullptr); }
+    [[nodiscard]] void* release() && noexcept {
+        return std::exchange(block_, nullptr);
+    }
     /// Takes back ownership of a pointer from `release()` (null gives a closed receiver).
-    [[nodiscard]] static receiver from_raw(void* raw) noexcept { return receiver(static_cast<block_type*>(raw)); }
+    [[nodiscard]] static receiver from_raw(void* raw) noexcept {
+        return receiver(static_cast<block_type*>(raw));
+    }
 
 private:
     template <class U, class S, class Sched, bool C>
@@ -375,9 +389,11 @@ private:
             if (outcome == detail::wait_outcome::timed_out && !(s & detail::bits::cancel))
                 return recv_result(unexpect, recv_error::timeout);
             // Withdraw our registration and the cancel bit (both ours); retry if the state moved.
-            if (Sync::compare_exchange(block_->state, s, s & ~(detail::bits::waiting | detail::bits::cancel)))
-                return recv_result(unexpect, outcome == detail::wait_outcome::timed_out ? recv_error::timeout
-                                                                                       : recv_error::cancelled);
+            if (Sync::compare_exchange(block_->state, s,
+                                       s & ~(detail::bits::waiting | detail::bits::cancel)))
+                return recv_result(unexpect, outcome == detail::wait_outcome::timed_out
+                                                 ? recv_error::timeout
+                                                 : recv_error::cancelled);
         }
     }
 #endif

@@ -36,7 +36,8 @@ class send_error {
 public:
     /// Holds the message constructed from `args`.
     template <class... Args>
-    explicit send_error(std::in_place_t, Args&&... args) noexcept(std::is_nothrow_constructible_v<T, Args...>)
+    explicit send_error(std::in_place_t,
+                        Args&&... args) noexcept(std::is_nothrow_constructible_v<T, Args...>)
         : value_(std::forward<Args>(args)...) {}
 
     /// The unsent message.
@@ -44,7 +45,9 @@ public:
     /// The unsent message.
     [[nodiscard]] const T& value() const& noexcept { return value_; }
     /// The unsent message, moved out.
-    [[nodiscard]] T into_inner() && noexcept(std::is_nothrow_move_constructible_v<T>) { return std::move(value_); }
+    [[nodiscard]] T into_inner() && noexcept(std::is_nothrow_move_constructible_v<T>) {
+        return std::move(value_);
+    }
 
 private:
     T value_;

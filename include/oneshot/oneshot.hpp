@@ -3,7 +3,7 @@
 /// receiver from a coroutine, and the thread-pinned `sendable::send_rc` / `sendable::send_option`.
 #pragma once
 
-#include <oneshot/version.hpp>
-#include <oneshot/result.hpp>
 #include <oneshot/channel.hpp>
+#include <oneshot/result.hpp>
+#include <oneshot/version.hpp>
 #include <sendable/sendable.hpp>

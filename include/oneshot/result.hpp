@@ -76,8 +76,10 @@ inline constexpr bool is_unexpected<unexpected<E>> = true;
 /// plain value.
 template <class T, class E>
 class [[nodiscard]] result {
-    static_assert(std::is_object_v<T> && !std::is_array_v<T>, "result<T, E>: T must be an object type or void");
-    static_assert(std::is_object_v<E> && !std::is_array_v<E>, "result<T, E>: E must be an object type");
+    static_assert(std::is_object_v<T> && !std::is_array_v<T>,
+                  "result<T, E>: T must be an object type or void");
+    static_assert(std::is_object_v<E> && !std::is_array_v<E>,
+                  "result<T, E>: E must be an object type");
 
 public:
     /// The type of the value alternative.
@@ -91,17 +93,20 @@ public:
                  !std::same_as<std::remove_cvref_t<U>, std::in_place_t> &&
                  !std::same_as<std::remove_cvref_t<U>, unexpect_t> &&
                  !detail::is_unexpected<std::remove_cvref_t<U>>)
-    constexpr explicit(!std::convertible_to<U, T>) result(U&& v) noexcept(std::is_nothrow_constructible_v<T, U>)
+    constexpr explicit(!std::convertible_to<U, T>)
+        result(U&& v) noexcept(std::is_nothrow_constructible_v<T, U>)
         : value_(std::forward<U>(v)), has_value_(true) {}
 
     /// Holds a value constructed from `args`.
     template <class... Args>
-    constexpr explicit result(std::in_place_t, Args&&... args) noexcept(std::is_nothrow_constructible_v<T, Args...>)
+    constexpr explicit result(std::in_place_t,
+                              Args&&... args) noexcept(std::is_nothrow_constructible_v<T, Args...>)
         : value_(std::forward<Args>(args)...), has_value_(true) {}
 
     /// Holds an error constructed from `args`.
     template <class... Args>
-    constexpr explicit result(unexpect_t, Args&&... args) noexcept(std::is_nothrow_constructible_v<E, Args...>)
+    constexpr explicit result(unexpect_t,
+                              Args&&... args) noexcept(std::is_nothrow_constructible_v<E, Args...>)
         : error_(std::forward<Args>(args)...), has_value_(false) {}
 
     /// Holds the error that `u` wraps.
@@ -112,8 +117,8 @@ public:
 
     /// Copies the value or the error of `other`.
     constexpr result(const result& other) noexcept(
-        std::is_nothrow_copy_constructible_v<T> && std::is_nothrow_copy_constructible_v<E>)
-        requires(std::is_copy_constructible_v<T> && std::is_copy_constructible_v<E>)
+        std::is_nothrow_copy_constructible_v<T>&& std::is_nothrow_copy_constructible_v<
+            E>) requires(std::is_copy_constructible_v<T>&& std::is_copy_constructible_v<E>)
         : has_value_(other.has_value_) {
         if (has_value_)
             std::construct_at(std::addressof(value_), other.value_);
@@ -123,8 +128,8 @@ public:
 
     /// Moves the value or the error out of `other` (which keeps a moved-from alternative).
     constexpr result(result&& other) noexcept(
-        std::is_nothrow_move_constructible_v<T> && std::is_nothrow_move_constructible_v<E>)
-        requires(std::is_move_constructible_v<T> && std::is_move_constructible_v<E>)
+        std::is_nothrow_move_constructible_v<T>&& std::is_nothrow_move_constructible_v<
+            E>) requires(std::is_move_constructible_v<T>&& std::is_move_constructible_v<E>)
         : has_value_(other.has_value_) {
         if (has_value_)
             std::construct_at(std::addressof(value_), std::move(other.value_));
@@ -134,10 +139,9 @@ public:
 
     /// Replaces the content with a copy of `other`'s (a copy is made first, so a throwing copy
     /// leaves `*this` unchanged).
-    constexpr result& operator=(const result& other)
-        requires(std::is_copy_constructible_v<T> && std::is_copy_constructible_v<E> &&
-                 std::is_nothrow_move_constructible_v<T> && std::is_nothrow_move_constructible_v<E>)
-    {
+    constexpr result& operator=(const result& other) requires(
+        std::is_copy_constructible_v<T>&& std::is_copy_constructible_v<E>&&
+            std::is_nothrow_move_constructible_v<T>&& std::is_nothrow_move_constructible_v<E>) {
         if (this != &other) {
             result copy(other);
             *this = std::move(copy);
@@ -146,9 +150,8 @@ public:
     }
 
     /// Replaces the content with `other`'s.
-    constexpr result& operator=(result&& other) noexcept
-        requires(std::is_nothrow_move_constructible_v<T> && std::is_nothrow_move_constructible_v<E>)
-    {
+    constexpr result& operator=(result&& other) noexcept requires(
+        std::is_nothrow_move_constructible_v<T>&& std::is_nothrow_move_constructible_v<E>) {
         if (this != &other) {
             destroy();
             has_value_ = other.has_value_;
@@ -233,7 +236,8 @@ private:
 /// `result<void, E>`: success without a value, or an error of type `E`.
 template <class E>
 class [[nodiscard]] result<void, E> {
-    static_assert(std::is_object_v<E> && !std::is_array_v<E>, "result<void, E>: E must be an object type");
+    static_assert(std::is_object_v<E> && !std::is_array_v<E>,
+                  "result<void, E>: E must be an object type");
 
 public:
     /// No value: success carries nothing.
@@ -247,7 +251,8 @@ public:
     constexpr explicit result(std::in_place_t) noexcept : has_value_(true) {}
     /// Holds an error constructed from `args`.
     template <class... Args>
-    constexpr explicit result(unexpect_t, Args&&... args) noexcept(std::is_nothrow_constructible_v<E, Args...>)
+    constexpr explicit result(unexpect_t,
+                              Args&&... args) noexcept(std::is_nothrow_constructible_v<E, Args...>)
         : error_(std::forward<Args>(args)...), has_value_(false) {}
     /// Holds the error that `u` wraps.
     template <class G>
@@ -256,22 +261,21 @@ public:
         : error_(std::move(u).error()), has_value_(false) {}
 
     /// Copies the value or the error of `other`.
-    constexpr result(const result& other) noexcept(std::is_nothrow_copy_constructible_v<E>)
-        requires std::is_copy_constructible_v<E>
+    constexpr result(const result& other) noexcept(
+        std::is_nothrow_copy_constructible_v<E>) requires std::is_copy_constructible_v<E>
         : has_value_(other.has_value_) {
         if (!has_value_) std::construct_at(std::addressof(error_), other.error_);
     }
     /// Moves the value or the error out of `other` (which keeps a moved-from alternative).
-    constexpr result(result&& other) noexcept(std::is_nothrow_move_constructible_v<E>)
-        requires std::is_move_constructible_v<E>
+    constexpr result(result&& other) noexcept(
+        std::is_nothrow_move_constructible_v<E>) requires std::is_move_constructible_v<E>
         : has_value_(other.has_value_) {
         if (!has_value_) std::construct_at(std::addressof(error_), std::move(other.error_));
     }
 
     /// Replaces the content with a copy of `other`'s.
-    constexpr result& operator=(const result& other)
-        requires(std::is_copy_constructible_v<E> && std::is_nothrow_move_constructible_v<E>)
-    {
+    constexpr result& operator=(const result& other) requires(
+        std::is_copy_constructible_v<E>&& std::is_nothrow_move_constructible_v<E>) {
         if (this != &other) {
             result copy(other);
             *this = std::move(copy);
@@ -279,9 +283,8 @@ public:
         return *this;
     }
     /// Replaces the content with `other`'s.
-    constexpr result& operator=(result&& other) noexcept
-        requires std::is_nothrow_move_constructible_v<E>
-    {
+    constexpr result&
+    operator=(result&& other) noexcept requires std::is_nothrow_move_constructible_v<E> {
         if (this != &other) {
             destroy();
             has_value_ = other.has_value_;

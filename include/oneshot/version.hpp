@@ -9,4 +9,5 @@
 /// Patch version: incremented for compatible fixes.
 #define ONESHOT_VERSION_PATCH 0
 /// The version as one number: major * 10000 + minor * 100 + patch.
-#define ONESHOT_VERSION (ONESHOT_VERSION_MAJOR * 10000 + ONESHOT_VERSION_MINOR * 100 + ONESHOT_VERSION_PATCH)
+#define ONESHOT_VERSION                                                                            \
+    (ONESHOT_VERSION_MAJOR * 10000 + ONESHOT_VERSION_MINOR * 100 + ONESHOT_VERSION_PATCH)

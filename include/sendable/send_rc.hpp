@@ -340,6 +340,7 @@ template <class T>
 /// Hashes a send_rc by the address of its allocation (consistent with `operator==`). Unchecked.
 template <class T>
 struct std::hash<sendable::send_rc<T>> {
+    /// The hash of the shared allocation's address (unchecked: usable from any thread).
     [[nodiscard]] std::size_t operator()(const sendable::send_rc<T>& rc) const noexcept {
         return std::hash<const void*>{}(static_cast<const void*>(rc.block()));
     }

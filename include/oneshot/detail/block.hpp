@@ -109,7 +109,8 @@ template <class T, class Sync>
     std::uint32_t expected = bits::sender | bits::receiver;
     // Fast path: the receiver is alive and not waiting. One RMW publishes and leaves; the slot
     // write above it is ordered before by seq_cst, and the receiver frees the block later.
-    if (Sync::compare_exchange(b->state, expected, bits::receiver | published)) return send_outcome::delivered;
+    if (Sync::compare_exchange(b->state, expected, bits::receiver | published))
+        return send_outcome::delivered;
 
     // Receiver gone, waiting, or a stale bit: publish but keep `sender`, so the block stays alive
     // while we wake the waiter.
@@ -122,7 +123,8 @@ template <class T, class Sync>
         b->tracker.read();
         waiter* w = b->waiter_slot;
         if (w != nullptr)
-            w->wake(w); // resumes the coroutine; it may drop the receiver, but not free (we hold `sender`)
+            w->wake(
+                w); // resumes the coroutine; it may drop the receiver, but not free (we hold `sender`)
         else
             Sync::wake_all(b->state); // a thread blocked on the state word; the block is alive
     }
@@ -137,7 +139,8 @@ template <class T, class Sync>
 void receiver_leave(block<T, Sync>* b) noexcept {
     // One RMW: clears our reference, any waiting registration and a pending cancel. If `sender`
     // was already clear, nobody else references the block.
-    const std::uint32_t before = Sync::fetch_and(b->state, ~(bits::receiver | bits::waiting | bits::cancel));
+    const std::uint32_t before =
+        Sync::fetch_and(b->state, ~(bits::receiver | bits::waiting | bits::cancel));
     if (!(before & bits::sender)) free_block(b, before);
 }
 
@@ -157,7 +160,8 @@ enum class wait_outcome { done, cancelled, timed_out };
 /// be in the state (the caller's next step clears it); on `timed_out` it has been withdrawn.
 /// Never spins unboundedly: at most `Sync::spin_limit` reads before sleeping in `Sync::wait`.
 template <class T, class Sync>
-[[nodiscard]] wait_outcome wait_for_sender(block<T, Sync>* b, const typename Sync::deadline& deadline) noexcept {
+[[nodiscard]] wait_outcome wait_for_sender(block<T, Sync>* b,
+                                           const typename Sync::deadline& deadline) noexcept {
     std::uint32_t s = Sync::load(b->state);
     // Bounded spin: first CPU pauses, then yields to let a sender sharing our core run.
     for (int i = 0; i < Sync::spin_limit && !(s & (bits::done | bits::cancel)); ++i) {
@@ -181,7 +185,8 @@ template <class T, class Sync>
         if (Sync::expired(deadline)) {
             // Withdraw, unless the sender (or a stop request) changed the state first: then `s`
             // is reloaded and the loop reports that instead (a completed send wins over a timeout).
-            if (Sync::compare_exchange(b->state, s, s & ~bits::waiting)) return wait_outcome::timed_out;
+            if (Sync::compare_exchange(b->state, s, s & ~bits::waiting))
+                return wait_outcome::timed_out;
             continue;
         }
         Sync::wait(b->state, s, deadline); // returns on change, wake, timeout or spuriously

@@ -41,7 +41,9 @@ inline void injected_delay() noexcept {
     switch (rng % 8) {
     case 0:
     case 1: std::this_thread::yield(); break;
-    case 2: std::this_thread::sleep_for(std::chrono::microseconds(static_cast<int>(rng >> 60))); break;
+    case 2:
+        std::this_thread::sleep_for(std::chrono::microseconds(static_cast<int>(rng >> 60)));
+        break;
     default: break;
     }
 }
@@ -65,7 +67,8 @@ struct std_sync {
         injected_delay();
         return w.load(std::memory_order_seq_cst);
     }
-    static bool compare_exchange(state_word& w, std::uint32_t& expected, std::uint32_t desired) noexcept {
+    static bool compare_exchange(state_word& w, std::uint32_t& expected,
+                                 std::uint32_t desired) noexcept {
         injected_delay();
         return w.compare_exchange_strong(expected, desired, std::memory_order_seq_cst);
     }
@@ -79,11 +82,14 @@ struct std_sync {
     }
     static void wait(const state_word& w, std::uint32_t old, const deadline& d) noexcept {
         if (d)
-            wait_on(w, old, std::chrono::duration_cast<std::chrono::nanoseconds>(*d - clock::now()));
+            wait_on(w, old,
+                    std::chrono::duration_cast<std::chrono::nanoseconds>(*d - clock::now()));
         else
             wait_on(w, old, std::nullopt);
     }
-    [[nodiscard]] static bool expired(const deadline& d) noexcept { return d && clock::now() >= *d; }
+    [[nodiscard]] static bool expired(const deadline& d) noexcept {
+        return d && clock::now() >= *d;
+    }
     static void wake_all(const state_word& w) noexcept {
         injected_delay();
         detail::wake_all(w);

@@ -41,7 +41,8 @@
 namespace oneshot::detail {
 
 using wait_word = std::atomic<std::uint32_t>;
-static_assert(sizeof(wait_word) == sizeof(std::uint32_t), "the wait word must be a plain 32-bit word");
+static_assert(sizeof(wait_word) == sizeof(std::uint32_t),
+              "the wait word must be a plain 32-bit word");
 
 #if defined(__linux__)
 
@@ -57,13 +58,13 @@ inline void wait_on(const wait_word& word, std::uint32_t old,
     }
     // FUTEX_WAIT compares the word with `old` inside the kernel, so a wake between our last read
     // and this call is never lost. EINTR/EAGAIN/ETIMEDOUT all mean "re-check", which callers do.
-    (void)::syscall(SYS_futex, reinterpret_cast<const std::uint32_t*>(&word), FUTEX_WAIT_PRIVATE, old,
-                    tsp, nullptr, 0);
+    (void)::syscall(SYS_futex, reinterpret_cast<const std::uint32_t*>(&word), FUTEX_WAIT_PRIVATE,
+                    old, tsp, nullptr, 0);
 }
 
 inline void wake_all(const wait_word& word) noexcept {
-    (void)::syscall(SYS_futex, reinterpret_cast<const std::uint32_t*>(&word), FUTEX_WAKE_PRIVATE, INT_MAX,
-                    nullptr, nullptr, 0);
+    (void)::syscall(SYS_futex, reinterpret_cast<const std::uint32_t*>(&word), FUTEX_WAKE_PRIVATE,
+                    INT_MAX, nullptr, nullptr, 0);
 }
 
 #elif defined(_WIN32)
@@ -80,7 +81,9 @@ inline void wait_on(const wait_word& word, std::uint32_t old,
     (void)::WaitOnAddress(const_cast<wait_word*>(&word), &expected, sizeof(expected), ms);
 }
 
-inline void wake_all(const wait_word& word) noexcept { ::WakeByAddressAll(const_cast<wait_word*>(&word)); }
+inline void wake_all(const wait_word& word) noexcept {
+    ::WakeByAddressAll(const_cast<wait_word*>(&word));
+}
 
 #else
 
