@@ -13,5 +13,5 @@ mkdir -p build/lint
 tu=build/lint/all_headers.cpp
 for h in "${headers[@]}"; do echo "#include <${h#include/}>"; done >"$tu"
 clang-tidy --quiet "$tu" -- -std=c++20 -Iinclude -pthread
-clang-tidy --quiet tests/smoke/no_exceptions.cpp -- -std=c++20 -Iinclude -pthread -fno-exceptions -fno-rtti
+clang-tidy --quiet tests/smoke/no_exceptions.cpp -- -std=c++20 -Iinclude -Itests -pthread -fno-exceptions -fno-rtti
 echo "clang-tidy: clean"

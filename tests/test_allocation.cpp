@@ -1,6 +1,7 @@
 // Exactly one heap allocation per channel, and none for sending, receiving, waiting or awaiting.
 // This binary replaces the global operator new/delete to count allocations.
 #include "catch.hpp"
+#include "support/detached_task.hpp"
 
 #include <oneshot/channel.hpp>
 
@@ -13,6 +14,7 @@
 #include <thread>
 
 namespace {
+using test_support::detached_task;
 std::atomic<long> allocations{0};
 std::atomic<std::size_t> last_size{0};
 } // namespace
@@ -54,16 +56,6 @@ void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
 void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
 
 namespace {
-struct detached_task {
-    struct promise_type {
-        detached_task get_return_object() noexcept { return {}; }
-        std::suspend_never initial_suspend() noexcept { return {}; }
-        std::suspend_never final_suspend() noexcept { return {}; }
-        void return_void() noexcept {}
-        void unhandled_exception() noexcept { std::terminate(); }
-    };
-};
-
 detached_task await_into(oneshot::receiver<int>& rx, int& out) {
     auto r = co_await rx;
     out = r.value_or(-1);

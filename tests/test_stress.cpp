@@ -3,6 +3,7 @@
 // another thread randomly sends or drops. Live message counts must balance at the end.
 #include "catch.hpp"
 #include "support/counted.hpp"
+#include "support/detached_task.hpp"
 
 #include <oneshot/channel.hpp>
 
@@ -22,6 +23,7 @@
 using test_support::counted;
 
 namespace {
+using test_support::detached_task;
 
 #if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__) || ONESHOT_TEST_DELAY
 constexpr long channels_per_pair = 40'000;
@@ -39,17 +41,6 @@ struct tally {
     std::atomic<long> send_ok{0};
     std::atomic<long> send_failed{0};
     std::atomic<long> wrong{0}; // outcomes that must never happen
-};
-
-// An eager coroutine that destroys its own frame when it finishes.
-struct detached_task {
-    struct promise_type {
-        detached_task get_return_object() noexcept { return {}; }
-        std::suspend_never initial_suspend() noexcept { return {}; }
-        std::suspend_never final_suspend() noexcept { return {}; }
-        void return_void() noexcept {}
-        void unhandled_exception() noexcept { std::terminate(); }
-    };
 };
 
 // An eager coroutine whose frame the caller owns (and may destroy while it is suspended).

@@ -1,5 +1,6 @@
 // Built with -fno-exceptions -fno-rtti: the channel, the awaiter and the result type all work.
 #include <oneshot/oneshot.hpp>
+#include "support/detached_task.hpp"
 
 #include <coroutine>
 #include <cstdio>
@@ -9,16 +10,7 @@
 #include <thread>
 
 namespace {
-struct detached_task {
-    struct promise_type {
-        detached_task get_return_object() noexcept { return {}; }
-        std::suspend_never initial_suspend() noexcept { return {}; }
-        std::suspend_never final_suspend() noexcept { return {}; }
-        void return_void() noexcept {}
-        void unhandled_exception() noexcept { std::abort(); }
-    };
-};
-
+using test_support::detached_task;
 detached_task await_into(oneshot::receiver<std::unique_ptr<int>> rx, int& out) {
     auto r = co_await std::move(rx);
     out = r.has_value() ? **r : -1;
