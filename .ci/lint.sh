@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# clang-format (no changes needed) and clang-tidy (no findings) over the public headers.
+# clang-format (no changes needed) over every C++ file, and clang-tidy (no findings) over the public
+# headers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mapfile -t headers < <(find include -name '*.hpp' | sort)
-clang-format --dry-run --Werror "${headers[@]}"
-echo "clang-format: ${#headers[@]} headers clean"
+mapfile -t sources < <(find include tests examples benchmarks -name '*.hpp' -o -name '*.cpp' | sort)
+clang-format --dry-run --Werror "${sources[@]}"
+echo "clang-format: ${#sources[@]} files clean"
 
 # clang-tidy sees the headers through one translation unit that includes every one of them, and
 # through the smoke test, which instantiates the templates. The generated unit lives inside the

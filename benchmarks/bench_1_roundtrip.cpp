@@ -87,9 +87,11 @@ struct floor_block {
 
 template <class T>
 void floor_roundtrip(benchmark::State& state) {
-    static_assert(sizeof(floor_block<T>) == sizeof(oneshot::detail::block<T, oneshot::detail::std_sync>),
+    static_assert(sizeof(floor_block<T>) ==
+                      sizeof(oneshot::detail::block<T, oneshot::detail::std_sync>),
                   "the floor must allocate exactly the channel's block size");
-    constexpr std::uint32_t sender = 1, receiver = 2, done = 4, message = 8, waiting = 16, cancel = 32;
+    constexpr std::uint32_t sender = 1, receiver = 2, done = 4, message = 8, waiting = 16,
+                            cancel = 32;
     T proto = prototype<T>();
     const bench::alloc_meter meter;
     for (auto _ : state) {
@@ -101,8 +103,8 @@ void floor_roundtrip(benchmark::State& state) {
         // send: write the message, then one CAS publishes it.
         b->slot.construct(proto);
         std::uint32_t expected = sender | receiver;
-        bool published =
-            b->state.compare_exchange_strong(expected, receiver | done | message, std::memory_order_seq_cst);
+        bool published = b->state.compare_exchange_strong(expected, receiver | done | message,
+                                                          std::memory_order_seq_cst);
         benchmark::DoNotOptimize(published);
         // try_recv: one load, move the message out, one fetch_and, free.
         std::uint32_t seen = b->state.load(std::memory_order_seq_cst);

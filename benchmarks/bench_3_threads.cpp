@@ -78,7 +78,8 @@ void pingpong(benchmark::State& state) {
             auto [next_tx, next_rx] = Impl::make();
             s.to_b = std::move(next_tx);
             rx = std::move(next_rx);
-            if constexpr (PartnerDelayUs > 0) std::this_thread::sleep_for(std::chrono::microseconds(PartnerDelayUs));
+            if constexpr (PartnerDelayUs > 0)
+                std::this_thread::sleep_for(std::chrono::microseconds(PartnerDelayUs));
             Impl::send(s.to_a, (v + 1) & value_mask);
         }
     });
@@ -135,7 +136,8 @@ private:
                 if (queue_.empty()) return; // stop requested and nothing left
                 batch.swap(queue_);
             }
-            for (request& r : batch) Impl::send(r.reply, (r.value + 1) & value_mask);
+            for (request& r : batch)
+                Impl::send(r.reply, (r.value + 1) & value_mask);
             batch.clear();
         }
     }
@@ -182,8 +184,12 @@ void reqrep(benchmark::State& state) {
     benchmark::RegisterBenchmark("BM_pingpong_1ms/promise", pingpong<promise_impl, 1000>)
         ->UseRealTime()
         ->MeasureProcessCPUTime();
-    benchmark::RegisterBenchmark("BM_reqrep/oneshot", reqrep<oneshot_impl>)->Threads(2)->UseRealTime();
-    benchmark::RegisterBenchmark("BM_reqrep/promise", reqrep<promise_impl>)->Threads(2)->UseRealTime();
+    benchmark::RegisterBenchmark("BM_reqrep/oneshot", reqrep<oneshot_impl>)
+        ->Threads(2)
+        ->UseRealTime();
+    benchmark::RegisterBenchmark("BM_reqrep/promise", reqrep<promise_impl>)
+        ->Threads(2)
+        ->UseRealTime();
     return true;
 }();
 

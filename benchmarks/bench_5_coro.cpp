@@ -61,8 +61,12 @@ detached try_recv_loop(benchmark::State& state) {
     co_return;
 }
 
-void coro_ready_await(benchmark::State& state) { await_ready_loop(state); }
-void coro_ready_try_recv(benchmark::State& state) { try_recv_loop(state); }
+void coro_ready_await(benchmark::State& state) {
+    await_ready_loop(state);
+}
+void coro_ready_try_recv(benchmark::State& state) {
+    try_recv_loop(state);
+}
 
 constexpr int value_mask = 0x3fffffff;
 

@@ -92,15 +92,18 @@ constexpr std::size_t ring_rcs = 2 * ring_nodes; // one in the vector, one in th
 std::vector<sendable::send_rc<node>> build_ring() {
     std::vector<sendable::send_rc<node>> roots;
     roots.reserve(ring_nodes);
-    for (std::size_t i = 0; i < ring_nodes; ++i) roots.push_back(sendable::make_send_rc<node>(static_cast<int>(i), nullptr));
-    for (std::size_t i = 0; i < ring_nodes; ++i) roots[i]->next = roots[(i + 1) % ring_nodes];
+    for (std::size_t i = 0; i < ring_nodes; ++i)
+        roots.push_back(sendable::make_send_rc<node>(static_cast<int>(i), nullptr));
+    for (std::size_t i = 0; i < ring_nodes; ++i)
+        roots[i]->next = roots[(i + 1) % ring_nodes];
     return roots;
 }
 
 /// Breaks the ring, then frees it (no recursion: each node's `next` is reset while the vector still
 /// holds the node it points to). Must run on the thread the ring is pinned to.
 void destroy_ring(std::vector<sendable::send_rc<node>>& roots) {
-    for (auto& r : roots) r->next.reset();
+    for (auto& r : roots)
+        r->next.reset();
     roots.clear();
 }
 
@@ -112,7 +115,8 @@ struct shipment {
 void rc_migrate(benchmark::State& state) {
     using clock = std::chrono::steady_clock;
     auto per_rc = [](clock::time_point from, clock::time_point to) {
-        return std::chrono::duration<double, std::nano>(to - from).count() / static_cast<double>(ring_rcs);
+        return std::chrono::duration<double, std::nano>(to - from).count() /
+               static_cast<double>(ring_rcs);
     };
     double total = 0, park = 0, ready = 0, handoff = 0, unpark = 0;
     for (auto _ : state) {

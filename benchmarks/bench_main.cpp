@@ -60,7 +60,8 @@ void* allocate(std::size_t n) {
 void* allocate_aligned(std::size_t n, std::align_val_t al) {
     note_allocation(n);
     const std::size_t align = std::max(static_cast<std::size_t>(al), sizeof(void*));
-    const std::size_t size = ((n == 0 ? 1 : n) + align - 1) / align * align; // aligned_alloc wants a multiple
+    const std::size_t size =
+        ((n == 0 ? 1 : n) + align - 1) / align * align; // aligned_alloc wants a multiple
     for (;;) {
 #if defined(_WIN32)
         if (void* p = ::_aligned_malloc(size, align)) return p;
@@ -81,7 +82,9 @@ void free_aligned(void* p) noexcept {
 }
 } // namespace
 
-bench::alloc_counts bench::thread_alloc_counts() noexcept { return {t_allocs, t_bytes, t_chunk}; }
+bench::alloc_counts bench::thread_alloc_counts() noexcept {
+    return {t_allocs, t_bytes, t_chunk};
+}
 
 long long bench::voluntary_switches() noexcept {
 #if defined(__unix__) || defined(__APPLE__)
@@ -96,8 +99,12 @@ long long bench::voluntary_switches() noexcept {
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 #endif
 
-void* operator new(std::size_t n) { return allocate(n); }
-void* operator new[](std::size_t n) { return allocate(n); }
+void* operator new(std::size_t n) {
+    return allocate(n);
+}
+void* operator new[](std::size_t n) {
+    return allocate(n);
+}
 void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
     try {
         return allocate(n);
@@ -112,8 +119,12 @@ void* operator new[](std::size_t n, const std::nothrow_t&) noexcept {
         return nullptr;
     }
 }
-void* operator new(std::size_t n, std::align_val_t al) { return allocate_aligned(n, al); }
-void* operator new[](std::size_t n, std::align_val_t al) { return allocate_aligned(n, al); }
+void* operator new(std::size_t n, std::align_val_t al) {
+    return allocate_aligned(n, al);
+}
+void* operator new[](std::size_t n, std::align_val_t al) {
+    return allocate_aligned(n, al);
+}
 void* operator new(std::size_t n, std::align_val_t al, const std::nothrow_t&) noexcept {
     try {
         return allocate_aligned(n, al);
@@ -128,18 +139,42 @@ void* operator new[](std::size_t n, std::align_val_t al, const std::nothrow_t&) 
         return nullptr;
     }
 }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { free_aligned(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { free_aligned(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { free_aligned(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { free_aligned(p); }
-void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { free_aligned(p); }
-void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { free_aligned(p); }
+void operator delete(void* p) noexcept {
+    std::free(p);
+}
+void operator delete[](void* p) noexcept {
+    std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+    std::free(p);
+}
+void operator delete[](void* p, std::size_t) noexcept {
+    std::free(p);
+}
+void operator delete(void* p, const std::nothrow_t&) noexcept {
+    std::free(p);
+}
+void operator delete[](void* p, const std::nothrow_t&) noexcept {
+    std::free(p);
+}
+void operator delete(void* p, std::align_val_t) noexcept {
+    free_aligned(p);
+}
+void operator delete[](void* p, std::align_val_t) noexcept {
+    free_aligned(p);
+}
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept {
+    free_aligned(p);
+}
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept {
+    free_aligned(p);
+}
+void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept {
+    free_aligned(p);
+}
+void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept {
+    free_aligned(p);
+}
 
 namespace {
 
@@ -154,8 +189,8 @@ namespace {
 // The comparison table.
 
 enum class metric {
-    time,    ///< time per iteration in ns: CPU time, or real/manual time where the benchmark asks for it
-    cpu,     ///< CPU time per iteration in ns (of the whole process where the benchmark measures that)
+    time, ///< time per iteration in ns: CPU time, or real/manual time where the benchmark asks for it
+    cpu, ///< CPU time per iteration in ns (of the whole process where the benchmark measures that)
     counter, ///< a user counter (lower is better unless the goal says otherwise)
 };
 
@@ -182,44 +217,44 @@ struct row {
 };
 
 constexpr row rows[] = {
-    {"1 round trip int", "BM_roundtrip_int/oneshot", "BM_roundtrip_int/promise", "promise", metric::time,
-     nullptr, "", goal::ratio_le, 0.1, "<= 0.10x"},
-    {"2 round trip int vs floor", "BM_roundtrip_int/oneshot", "BM_roundtrip_int/floor", "floor", metric::time,
-     nullptr, "", goal::ratio_le, 1.3, "<= 1.30x"},
-    {"1 round trip string40", "BM_roundtrip_string40/oneshot", "BM_roundtrip_string40/promise", "promise",
+    {"1 round trip int", "BM_roundtrip_int/oneshot", "BM_roundtrip_int/promise", "promise",
+     metric::time, nullptr, "", goal::ratio_le, 0.1, "<= 0.10x"},
+    {"2 round trip int vs floor", "BM_roundtrip_int/oneshot", "BM_roundtrip_int/floor", "floor",
+     metric::time, nullptr, "", goal::ratio_le, 1.3, "<= 1.30x"},
+    {"1 round trip string40", "BM_roundtrip_string40/oneshot", "BM_roundtrip_string40/promise",
+     "promise", metric::time, nullptr, "", goal::none, 0, "-"},
+    {"2 round trip string40 vs floor", "BM_roundtrip_string40/oneshot",
+     "BM_roundtrip_string40/floor", "floor", metric::time, nullptr, "", goal::none, 0, "-"},
+    {"1 round trip 1KiB", "BM_roundtrip_1kib/oneshot", "BM_roundtrip_1kib/promise", "promise",
      metric::time, nullptr, "", goal::none, 0, "-"},
-    {"2 round trip string40 vs floor", "BM_roundtrip_string40/oneshot", "BM_roundtrip_string40/floor", "floor",
-     metric::time, nullptr, "", goal::none, 0, "-"},
-    {"1 round trip 1KiB", "BM_roundtrip_1kib/oneshot", "BM_roundtrip_1kib/promise", "promise", metric::time,
-     nullptr, "", goal::none, 0, "-"},
     {"2 round trip 1KiB vs floor", "BM_roundtrip_1kib/oneshot", "BM_roundtrip_1kib/floor", "floor",
      metric::time, nullptr, "", goal::none, 0, "-"},
-    {"3 ping-pong round trip", "BM_pingpong/oneshot", "BM_pingpong/promise", "promise", metric::time, nullptr,
-     "", goal::ratio_le, 0.5, "<= 0.50x"},
-    {"3 1 ms wait: CPU per round trip", "BM_pingpong_1ms/oneshot", "BM_pingpong_1ms/promise", "promise",
-     metric::cpu, nullptr, "", goal::none, 0, "-"},
-    {"4 request/reply throughput", "BM_reqrep/oneshot", "BM_reqrep/promise", "promise", metric::counter,
-     "items_per_second", "/s", goal::ratio_ge, 1.5, ">= 1.50x"},
-    {"5 co_await ready channel", "BM_coro_ready/oneshot", "BM_coro_ready/try_recv", "try_recv", metric::time,
-     nullptr, "", goal::ratio_le, 1.2, "<= 1.20x"},
-    {"5 cross-thread resume round trip", "BM_coro_resume/oneshot", "BM_pingpong/oneshot", "thread ping-pong",
+    {"3 ping-pong round trip", "BM_pingpong/oneshot", "BM_pingpong/promise", "promise",
+     metric::time, nullptr, "", goal::ratio_le, 0.5, "<= 0.50x"},
+    {"3 1 ms wait: CPU per round trip", "BM_pingpong_1ms/oneshot", "BM_pingpong_1ms/promise",
+     "promise", metric::cpu, nullptr, "", goal::none, 0, "-"},
+    {"4 request/reply throughput", "BM_reqrep/oneshot", "BM_reqrep/promise", "promise",
+     metric::counter, "items_per_second", "/s", goal::ratio_ge, 1.5, ">= 1.50x"},
+    {"5 co_await ready channel", "BM_coro_ready/oneshot", "BM_coro_ready/try_recv", "try_recv",
+     metric::time, nullptr, "", goal::ratio_le, 1.2, "<= 1.20x"},
+    {"5 cross-thread resume round trip", "BM_coro_resume/oneshot", "BM_pingpong/oneshot",
+     "thread ping-pong", metric::time, nullptr, "", goal::none, 0, "-"},
+    {"6 send_rc copy+destroy", "BM_rc_copy/send_rc", "BM_rc_copy/shared_ptr", "shared_ptr",
+     metric::time, nullptr, "", goal::ratio_le, 0.25, "<= 0.25x"},
+    {"6 send_rc copy+destroy vs raw", "BM_rc_copy/send_rc", "BM_rc_copy/raw", "raw pointer",
      metric::time, nullptr, "", goal::none, 0, "-"},
-    {"6 send_rc copy+destroy", "BM_rc_copy/send_rc", "BM_rc_copy/shared_ptr", "shared_ptr", metric::time,
-     nullptr, "", goal::ratio_le, 0.25, "<= 0.25x"},
-    {"6 send_rc copy+destroy vs raw", "BM_rc_copy/send_rc", "BM_rc_copy/raw", "raw pointer", metric::time,
-     nullptr, "", goal::none, 0, "-"},
-    {"6 send_rc deref", "BM_rc_deref/send_rc", "BM_rc_deref/raw", "raw pointer", metric::time, nullptr, "",
-     goal::diff_le, 1.0, "<= +1 ns"},
+    {"6 send_rc deref", "BM_rc_deref/send_rc", "BM_rc_deref/raw", "raw pointer", metric::time,
+     nullptr, "", goal::diff_le, 1.0, "<= +1 ns"},
     {"6 send_rc deref vs shared_ptr", "BM_rc_deref/send_rc", "BM_rc_deref/shared_ptr", "shared_ptr",
      metric::time, nullptr, "", goal::none, 0, "-"},
-    {"6 migration of 1M rcs, per rc", "BM_rc_migrate/send_rc", nullptr, "-", metric::counter, "ns_per_rc", " ns",
-     goal::value_le, 20.0, "<= 20 ns"},
-    {"7 heap allocations per channel", "BM_memory/oneshot", "BM_memory/promise", "promise", metric::counter,
-     "allocs_per_op", "", goal::value_eq, 1.0, "== 1"},
+    {"6 migration of 1M rcs, per rc", "BM_rc_migrate/send_rc", nullptr, "-", metric::counter,
+     "ns_per_rc", " ns", goal::value_le, 20.0, "<= 20 ns"},
+    {"7 heap allocations per channel", "BM_memory/oneshot", "BM_memory/promise", "promise",
+     metric::counter, "allocs_per_op", "", goal::value_eq, 1.0, "== 1"},
     {"7 bytes per channel", "BM_memory/oneshot", "BM_memory/promise", "promise", metric::counter,
      "bytes_per_op", " B", goal::ratio_le, 1.0 / 3.0, "<= 0.33x"},
-    {"7 malloc chunk bytes per channel", "BM_memory/oneshot", "BM_memory/promise", "promise", metric::counter,
-     "chunk_bytes_per_op", " B", goal::none, 0, "-"},
+    {"7 malloc chunk bytes per channel", "BM_memory/oneshot", "BM_memory/promise", "promise",
+     metric::counter, "chunk_bytes_per_op", " B", goal::none, 0, "-"},
 };
 
 /// One measurement of one benchmark (a repetition, or the median aggregate).
@@ -230,8 +265,8 @@ struct sample {
 };
 
 struct collected {
-    std::vector<sample> runs;   ///< iteration runs, when reported
-    bool has_median = false;    ///< the "median" aggregate, when reported
+    std::vector<sample> runs; ///< iteration runs, when reported
+    bool has_median = false;  ///< the "median" aggregate, when reported
     sample median;
     long long repetitions = 1;
 };
@@ -254,7 +289,8 @@ sample to_sample(const benchmark::BenchmarkReporter::Run& r) {
     s.time_ns = (real ? r.GetAdjustedRealTime() : r.GetAdjustedCPUTime()) /
                 benchmark::GetTimeUnitMultiplier(r.time_unit) * 1e9;
     s.cpu_ns = r.GetAdjustedCPUTime() / benchmark::GetTimeUnitMultiplier(r.time_unit) * 1e9;
-    for (const auto& [name, c] : r.counters) s.counters[name] = c.value;
+    for (const auto& [name, c] : r.counters)
+        s.counters[name] = c.value;
     return s;
 }
 
@@ -273,7 +309,8 @@ public:
         for (const Run& r : reports) {
             if (run_failed(r)) continue;
             collected& c = data_[r.run_name.function_name];
-            c.repetitions = std::max<long long>(c.repetitions, static_cast<long long>(r.repetitions));
+            c.repetitions =
+                std::max<long long>(c.repetitions, static_cast<long long>(r.repetitions));
             if (r.run_type == Run::RT_Aggregate) {
                 if (r.aggregate_name == "median") {
                     c.has_median = true;
@@ -337,18 +374,23 @@ private:
 
     void print_table() const {
         long long reps = 1;
-        for (const auto& [name, c] : data_) reps = std::max(reps, c.repetitions);
+        for (const auto& [name, c] : data_)
+            reps = std::max(reps, c.repetitions);
         std::FILE* out = stdout;
         std::fflush(out);
         GetOutputStream().flush();
-        std::fprintf(out, "\noneshot comparison table: medians of %lld repetition%s; times per iteration are CPU time for\n"
-                     "one-thread benchmarks and real time for multithreaded ones (suffix /real_time or /manual_time)\n",
+        std::fprintf(out,
+                     "\noneshot comparison table: medians of %lld repetition%s; times per "
+                     "iteration are CPU time for\n"
+                     "one-thread benchmarks and real time for multithreaded ones (suffix "
+                     "/real_time or /manual_time)\n",
                      reps, reps == 1 ? "" : "s");
-        const char* line = "-----------------------------------------------------------------------------------"
-                           "-------------------------------------------";
+        const char* line =
+            "-----------------------------------------------------------------------------------"
+            "-------------------------------------------";
         std::fprintf(out, "%s\n", line);
-        std::fprintf(out, "%-34s %12s  %-17s %12s %9s  %-10s %s\n", "workload", "oneshot", "baseline",
-                     "baseline", "ratio", "target", "status");
+        std::fprintf(out, "%-34s %12s  %-17s %12s %9s  %-10s %s\n", "workload", "oneshot",
+                     "baseline", "baseline", "ratio", "target", "status");
         std::fprintf(out, "%s\n", line);
         int met = 0, missed = 0, unknown = 0;
         for (const row& r : rows) {
@@ -356,7 +398,9 @@ private:
             const bool have_a = value(r.oneshot, r.m, r.counter, a);
             const bool have_b = r.baseline != nullptr && value(r.baseline, r.m, r.counter, b);
             const std::string a_text = have_a ? format(a, r.m, r.unit) : "n/a";
-            const std::string b_text = r.baseline == nullptr ? "-" : have_b ? format(b, r.m, r.unit) : "n/a";
+            const std::string b_text = r.baseline == nullptr ? "-"
+                                       : have_b              ? format(b, r.m, r.unit)
+                                                             : "n/a";
             char ratio[32] = "-";
             if (have_a && have_b && r.g == goal::diff_le)
                 std::snprintf(ratio, sizeof ratio, "%+.2f ns", a - b);
@@ -364,7 +408,8 @@ private:
                 std::snprintf(ratio, sizeof ratio, "%.3fx", a / b);
             const char* status = "-";
             if (r.g != goal::none) {
-                const bool need_b = r.g == goal::ratio_le || r.g == goal::ratio_ge || r.g == goal::diff_le;
+                const bool need_b =
+                    r.g == goal::ratio_le || r.g == goal::ratio_ge || r.g == goal::diff_le;
                 if (!have_a || (need_b && (!have_b || b == 0))) {
                     status = "not run";
                     ++unknown;
@@ -386,8 +431,9 @@ private:
                          r.baseline_name, b_text.c_str(), ratio, r.target_text, status);
         }
         std::fprintf(out, "%s\n", line);
-        std::fprintf(out, "targets: %d met, %d missed, %d not run (timings are reported, never asserted)\n",
-                     met, missed, unknown);
+        std::fprintf(
+            out, "targets: %d met, %d missed, %d not run (timings are reported, never asserted)\n",
+            met, missed, unknown);
         std::fflush(out);
     }
 
@@ -401,7 +447,8 @@ int main(int argc, char** argv) {
     bool table = false;
     int kept = 1;
     for (int i = 1; i < argc; ++i) {
-        if (std::strcmp(argv[i], "--oneshot_table") == 0 || std::strcmp(argv[i], "--oneshot_table=true") == 0)
+        if (std::strcmp(argv[i], "--oneshot_table") == 0 ||
+            std::strcmp(argv[i], "--oneshot_table=true") == 0)
             table = true;
         else if (std::strcmp(argv[i], "--oneshot_table=false") == 0)
             table = false;

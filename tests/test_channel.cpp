@@ -152,7 +152,8 @@ TEST_CASE("all four drop orders destroy the message exactly once and free the bl
     REQUIRE(counted::constructed == counted::destroyed);
 }
 
-TEST_CASE("moved-from and default-constructed endpoints are closed and every operation is defined", "[channel]") {
+TEST_CASE("moved-from and default-constructed endpoints are closed and every operation is defined",
+          "[channel]") {
     auto [tx, rx] = oneshot::channel<int>();
     auto tx2 = std::move(tx);
     auto rx2 = std::move(rx);
@@ -245,7 +246,8 @@ TEST_CASE("channel carries any move-constructible object type", "[channel]") {
     }
 }
 
-TEST_CASE("a throwing move constructor in send propagates, leaks nothing, and disconnects", "[channel]") {
+TEST_CASE("a throwing move constructor in send propagates, leaks nothing, and disconnects",
+          "[channel]") {
     throwing_move::live = 0;
     {
         auto [tx, rx] = oneshot::channel<throwing_move>();
@@ -296,7 +298,8 @@ TEST_CASE("a throwing move when handing a failed send back frees everything", "[
     REQUIRE(throwing_move::live == 0);
 }
 
-TEST_CASE("release and from_raw pass endpoints through C code without another allocation", "[channel]") {
+TEST_CASE("release and from_raw pass endpoints through C code without another allocation",
+          "[channel]") {
     auto [tx, rx] = oneshot::channel<int>();
     void* raw_tx = std::move(tx).release();
     void* raw_rx = std::move(rx).release();

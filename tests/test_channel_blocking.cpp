@@ -43,7 +43,9 @@ double thread_cpu_seconds() {
 TEST_CASE("recv blocks until a send from another thread", "[blocking]") {
     auto [tx, rx] = oneshot::channel<std::string>();
     bool sent = false;
-    auto t = after(30ms, [&sent, tx = std::move(tx)]() mutable { sent = std::move(tx).send("hello").has_value(); });
+    auto t = after(30ms, [&sent, tx = std::move(tx)]() mutable {
+        sent = std::move(tx).send("hello").has_value();
+    });
     auto got = rx.recv();
     t.join();
     REQUIRE(sent);
@@ -105,7 +107,8 @@ TEST_CASE("a blocked receiver uses no CPU while it waits", "[blocking]") {
 }
 #endif
 
-TEST_CASE("recv_for times out when nothing comes, and the channel stays usable", "[blocking][timeout]") {
+TEST_CASE("recv_for times out when nothing comes, and the channel stays usable",
+          "[blocking][timeout]") {
     auto [tx, rx] = oneshot::channel<int>();
     const auto start = std::chrono::steady_clock::now();
     auto got = rx.recv_for(50ms);
@@ -130,7 +133,8 @@ TEST_CASE("recv_for with zero or negative timeouts polls", "[blocking][timeout]"
 TEST_CASE("recv_for returns a message that arrives before the timeout", "[blocking][timeout]") {
     auto [tx, rx] = oneshot::channel<int>();
     bool sent = false;
-    auto t = after(20ms, [&sent, tx = std::move(tx)]() mutable { sent = std::move(tx).send(9).has_value(); });
+    auto t = after(
+        20ms, [&sent, tx = std::move(tx)]() mutable { sent = std::move(tx).send(9).has_value(); });
     auto got = rx.recv_for(10s);
     t.join();
     REQUIRE(sent);
@@ -194,7 +198,8 @@ TEST_CASE("recv(stop_token) with stop already requested returns cancelled", "[bl
     REQUIRE(*rx.recv(source.get_token()) == 1);
 }
 
-TEST_CASE("recv(stop_token) is cancelled during the wait; a later receive gets the message", "[blocking][stop]") {
+TEST_CASE("recv(stop_token) is cancelled during the wait; a later receive gets the message",
+          "[blocking][stop]") {
     auto [tx, rx] = oneshot::channel<std::string>();
     std::stop_source source;
     auto t = after(30ms, [&source] { source.request_stop(); });
@@ -209,7 +214,8 @@ TEST_CASE("recv(stop_token) without a stop behaves like recv", "[blocking][stop]
     auto [tx, rx] = oneshot::channel<int>();
     std::stop_source source;
     bool sent = false;
-    auto t = after(20ms, [&sent, tx = std::move(tx)]() mutable { sent = std::move(tx).send(4).has_value(); });
+    auto t = after(
+        20ms, [&sent, tx = std::move(tx)]() mutable { sent = std::move(tx).send(4).has_value(); });
     REQUIRE(*rx.recv(source.get_token()) == 4);
     t.join();
     REQUIRE(sent);
@@ -226,12 +232,14 @@ TEST_CASE("recv_for with a stop token reports timeout or cancelled", "[blocking]
     auto t = after(20ms, [&source] { source.request_stop(); });
     REQUIRE(rx.recv_for(10s, source.get_token()).error() == recv_error::cancelled);
     t.join();
-    REQUIRE(rx.recv_until(std::chrono::steady_clock::now() + 1s, std::stop_token{}).error() == recv_error::timeout);
+    REQUIRE(rx.recv_until(std::chrono::steady_clock::now() + 1s, std::stop_token{}).error() ==
+            recv_error::timeout);
     REQUIRE(std::move(tx).send(8).has_value());
     REQUIRE(*rx.recv_for(1s, source.get_token()) == 8);
 }
 
-TEST_CASE("stop requests racing with a send resolve to exactly one outcome", "[blocking][stop][race]") {
+TEST_CASE("stop requests racing with a send resolve to exactly one outcome",
+          "[blocking][stop][race]") {
     int cancelled = 0;
     int delivered = 0;
     for (int i = 0; i < race_repetitions; ++i) {
@@ -242,11 +250,13 @@ TEST_CASE("stop requests racing with a send resolve to exactly one outcome", "[b
             std::atomic<bool> go{false};
             bool sent = false;
             std::thread sender_thread([&go, &sent, i, tx = std::move(tx)]() mutable {
-                while (!go) std::this_thread::yield();
+                while (!go)
+                    std::this_thread::yield();
                 sent = std::move(tx).emplace(i).has_value();
             });
             std::thread stopper([&go, &source] {
-                while (!go) std::this_thread::yield();
+                while (!go)
+                    std::this_thread::yield();
                 source.request_stop();
             });
             go = true;

@@ -42,16 +42,16 @@ namespace {
 using namespace std::chrono_literals;
 
 /// A coroutine on `pool` that sends `value` and records the thread it sent from.
-eager_task send_from_pool(thread_pool* pool, oneshot::sender<int> tx, int value, std::thread::id* where,
-                          bool* ok) {
+eager_task send_from_pool(thread_pool* pool, oneshot::sender<int> tx, int value,
+                          std::thread::id* where, bool* ok) {
     co_await switch_to(*pool);
     *where = std::this_thread::get_id();
     *ok = std::move(tx).send(value).has_value();
 }
 
 /// A coroutine on `loop` that sends `value` and records the thread it sent from.
-eager_task send_from_loop(event_loop* loop, oneshot::sender<int> tx, int value, std::thread::id* where,
-                          bool* ok) {
+eager_task send_from_loop(event_loop* loop, oneshot::sender<int> tx, int value,
+                          std::thread::id* where, bool* ok) {
     co_await switch_to(*loop);
     *where = std::this_thread::get_id();
     *ok = std::move(tx).send(value).has_value();
@@ -59,8 +59,8 @@ eager_task send_from_loop(event_loop* loop, oneshot::sender<int> tx, int value, 
 
 /// Coroutine -> coroutine across executors: a consumer that resumes on the event loop, doubles the
 /// request and replies.
-eager_task doubler_on_loop(oneshot::receiver<int> requests, event_loop* loop, oneshot::sender<int> reply,
-                           record<int>* rec, bool* reply_ok) {
+eager_task doubler_on_loop(oneshot::receiver<int> requests, event_loop* loop,
+                           oneshot::sender<int> reply, record<int>* rec, bool* reply_ok) {
     rec->note(co_await std::move(requests).recv_async().resume_on(loop));
     const int answer = rec->got_value() ? rec->result->value() * 2 : -1;
     *reply_ok = std::move(reply).send(answer).has_value();
@@ -68,8 +68,9 @@ eager_task doubler_on_loop(oneshot::receiver<int> requests, event_loop* loop, on
 
 /// ... and a producer that runs on the pool, sends the request, and resumes on the pool (through
 /// a pointer to it) with the answer.
-lazy_task<int> ask_from_pool(thread_pool* pool, oneshot::sender<int> request, oneshot::receiver<int> reply,
-                             int question, std::thread::id* sent_from, bool* sent_ok, record<int>* rec) {
+lazy_task<int> ask_from_pool(thread_pool* pool, oneshot::sender<int> request,
+                             oneshot::receiver<int> reply, int question, std::thread::id* sent_from,
+                             bool* sent_ok, record<int>* rec) {
     co_await switch_to(*pool);
     *sent_from = std::this_thread::get_id();
     *sent_ok = std::move(request).send(question).has_value();
@@ -79,7 +80,9 @@ lazy_task<int> ask_from_pool(thread_pool* pool, oneshot::sender<int> request, on
 
 /// A lazy task that awaits another lazy task (continuation by symmetric transfer) which awaits a
 /// receiver: a coroutine chain resumed by a plain thread.
-lazy_task<int> add_one(lazy_task<int> inner) { co_return co_await std::move(inner) + 1; }
+lazy_task<int> add_one(lazy_task<int> inner) {
+    co_return co_await std::move(inner) + 1;
+}
 
 lazy_task<int> receive_int(oneshot::receiver<int> rx, record<int>* rec) {
     rec->note(co_await std::move(rx));
@@ -88,7 +91,9 @@ lazy_task<int> receive_int(oneshot::receiver<int> rx, record<int>* rec) {
 
 /// For a scheduler that is a plain function: the loop it posts to.
 event_loop* global_loop = nullptr;
-void post_to_global_loop(std::coroutine_handle<> h) { (*global_loop)(h); }
+void post_to_global_loop(std::coroutine_handle<> h) {
+    (*global_loop)(h);
+}
 
 } // namespace
 
@@ -96,7 +101,8 @@ void post_to_global_loop(std::coroutine_handle<> h) { (*global_loop)(h); }
 // The four directions.
 // ---------------------------------------------------------------------------------------------
 
-TEST_CASE("direction thread -> thread: blocking recv gets a message sent from another thread", "[coroutine][direction]") {
+TEST_CASE("direction thread -> thread: blocking recv gets a message sent from another thread",
+          "[coroutine][direction]") {
     SECTION("two plain threads") {
         oneshot::sender<int> tx;
         oneshot::receiver<int> rx;
@@ -130,7 +136,8 @@ TEST_CASE("direction thread -> thread: blocking recv gets a message sent from an
     }
 }
 
-TEST_CASE("direction thread -> coroutine: an eager task resumes inline in the sender's thread", "[coroutine][direction]") {
+TEST_CASE("direction thread -> coroutine: an eager task resumes inline in the sender's thread",
+          "[coroutine][direction]") {
     oneshot::sender<int> tx;
     oneshot::receiver<int> rx;
     open(tx, rx);
@@ -151,7 +158,9 @@ TEST_CASE("direction thread -> coroutine: an eager task resumes inline in the se
     CHECK(rec.thread == sender_id);
 }
 
-TEST_CASE("direction thread -> coroutine: a lazy task chain, sync_waited, resumed by a plain thread", "[coroutine][direction]") {
+TEST_CASE(
+    "direction thread -> coroutine: a lazy task chain, sync_waited, resumed by a plain thread",
+    "[coroutine][direction]") {
     oneshot::sender<int> tx;
     oneshot::receiver<int> rx;
     open(tx, rx);
@@ -175,7 +184,8 @@ TEST_CASE("direction thread -> coroutine: a lazy task chain, sync_waited, resume
     CHECK((rec.thread == sender_id || rec.thread == std::this_thread::get_id()));
 }
 
-TEST_CASE("direction coroutine -> thread: coroutines on an executor send, a thread blocks in recv", "[coroutine][direction]") {
+TEST_CASE("direction coroutine -> thread: coroutines on an executor send, a thread blocks in recv",
+          "[coroutine][direction]") {
     SECTION("sender coroutine on the thread pool") {
         thread_pool pool(2);
         oneshot::sender<int> tx;
@@ -216,7 +226,8 @@ TEST_CASE("direction coroutine -> thread: coroutines on an executor send, a thre
     }
 }
 
-TEST_CASE("direction coroutine -> coroutine: pool and event loop exchange a request and a reply", "[coroutine][direction]") {
+TEST_CASE("direction coroutine -> coroutine: pool and event loop exchange a request and a reply",
+          "[coroutine][direction]") {
     thread_pool pool(2);
     event_loop loop;
     std::optional<loop_thread> runner;
@@ -232,7 +243,8 @@ TEST_CASE("direction coroutine -> coroutine: pool and event loop exchange a requ
     on_loop.pool = &pool;
     bool reply_ok = false;
     // The consumer starts on the test thread and suspends: nothing has been sent yet.
-    eager_task consumer = doubler_on_loop(std::move(req_rx), &loop, std::move(reply_tx), &on_loop, &reply_ok);
+    eager_task consumer =
+        doubler_on_loop(std::move(req_rx), &loop, std::move(reply_tx), &on_loop, &reply_ok);
     REQUIRE_FALSE(consumer.done());
 
     record<int> on_pool;
@@ -240,8 +252,8 @@ TEST_CASE("direction coroutine -> coroutine: pool and event loop exchange a requ
     on_pool.pool = &pool;
     std::thread::id sent_from{};
     bool sent_ok = false;
-    lazy_task<int> producer = ask_from_pool(&pool, std::move(req_tx), std::move(reply_rx), 21, &sent_from, &sent_ok,
-                                            &on_pool);
+    lazy_task<int> producer = ask_from_pool(&pool, std::move(req_tx), std::move(reply_rx), 21,
+                                            &sent_from, &sent_ok, &on_pool);
     const std::optional<int> answer = test_support::sync_wait(producer);
     REQUIRE(consumer.wait());
     const std::thread::id loop_id = runner->id();
@@ -268,7 +280,8 @@ TEST_CASE("direction coroutine -> coroutine: pool and event loop exchange a requ
 // Where the coroutine resumes.
 // ---------------------------------------------------------------------------------------------
 
-TEST_CASE("default resumption is inline, inside send, on the sender's thread", "[coroutine][resume]") {
+TEST_CASE("default resumption is inline, inside send, on the sender's thread",
+          "[coroutine][resume]") {
     counted::reset();
     {
         oneshot::sender<counted> tx;
@@ -303,7 +316,8 @@ TEST_CASE("default resumption is inline, inside send, on the sender's thread", "
     CHECK(counted::constructed == counted::destroyed);
 }
 
-TEST_CASE("resume_on(scheduler) resumes on the scheduler's thread, for every scheduler shape", "[coroutine][resume]") {
+TEST_CASE("resume_on(scheduler) resumes on the scheduler's thread, for every scheduler shape",
+          "[coroutine][resume]") {
     thread_pool pool(2);
     event_loop loop; // run by the test thread
     oneshot::sender<int> tx;
@@ -322,7 +336,9 @@ TEST_CASE("resume_on(scheduler) resumes on the scheduler's thread, for every sch
         t.emplace(await_into(rx.recv_async().resume_on(&pool), &rec));
     }
     SECTION("invocable with std::coroutine_handle<>: a lambda") {
-        t.emplace(await_into(rx.recv_async().resume_on([lp = &loop](std::coroutine_handle<> h) { (*lp)(h); }), &rec));
+        t.emplace(await_into(
+            rx.recv_async().resume_on([lp = &loop](std::coroutine_handle<> h) { (*lp)(h); }),
+            &rec));
         via_loop = true;
     }
     SECTION("invocable with std::coroutine_handle<>: std::ref(loop)") {
@@ -387,7 +403,8 @@ TEST_CASE("resume_on(scheduler) resumes on the scheduler's thread, for every sch
 // No suspension when ready.
 // ---------------------------------------------------------------------------------------------
 
-TEST_CASE("no suspension when the message or the disconnection is already there", "[coroutine][ready]") {
+TEST_CASE("no suspension when the message or the disconnection is already there",
+          "[coroutine][ready]") {
     const std::thread::id me = std::this_thread::get_id();
     oneshot::sender<int> tx;
     oneshot::receiver<int> rx;
@@ -453,7 +470,8 @@ TEST_CASE("no suspension when the message or the disconnection is already there"
     }
 }
 
-TEST_CASE("await_suspend declines to suspend when the channel completes after await_ready", "[coroutine][ready]") {
+TEST_CASE("await_suspend declines to suspend when the channel completes after await_ready",
+          "[coroutine][ready]") {
     // Drives the awaiter by hand, as a compiler would, with a send landing between the two calls.
     oneshot::sender<int> tx;
     oneshot::receiver<int> rx;
@@ -539,7 +557,8 @@ TEST_CASE("channel<void> can be awaited", "[coroutine][void]") {
         thread_pool pool(1);
         record<void> on_pool;
         on_pool.pool = &pool;
-        auto body = [](oneshot::receiver<void> r, thread_pool* p, record<void>* out) -> lazy_task<int> {
+        auto body = [](oneshot::receiver<void> r, thread_pool* p,
+                       record<void>* out) -> lazy_task<int> {
             out->note(co_await std::move(r).recv_async().resume_on(p));
             co_return 0;
         };
@@ -557,7 +576,8 @@ TEST_CASE("channel<void> can be awaited", "[coroutine][void]") {
     }
 }
 
-TEST_CASE("co_await on a moved-from, default or already-used receiver gives disconnected at once", "[coroutine][closed]") {
+TEST_CASE("co_await on a moved-from, default or already-used receiver gives disconnected at once",
+          "[coroutine][closed]") {
     oneshot::sender<int> tx;
     oneshot::receiver<int> rx;
     open(tx, rx);
@@ -609,7 +629,9 @@ TEST_CASE("co_await on a moved-from, default or already-used receiver gives disc
     }
 }
 
-TEST_CASE("sender dropped while a coroutine awaits: disconnected, resumed inside the sender's destructor", "[coroutine][disconnect]") {
+TEST_CASE(
+    "sender dropped while a coroutine awaits: disconnected, resumed inside the sender's destructor",
+    "[coroutine][disconnect]") {
     counted::reset();
     {
         oneshot::sender<counted> tx;
@@ -650,7 +672,8 @@ TEST_CASE("sender dropped while a coroutine awaits: disconnected, resumed inside
     CHECK(counted::live == 0);
 }
 
-TEST_CASE("sender replaced by move-assignment while awaited, and dropped with resume_on", "[coroutine][disconnect]") {
+TEST_CASE("sender replaced by move-assignment while awaited, and dropped with resume_on",
+          "[coroutine][disconnect]") {
     thread_pool pool(2);
     oneshot::sender<int> tx;
     oneshot::receiver<int> rx;
@@ -684,7 +707,8 @@ TEST_CASE("sender replaced by move-assignment while awaited, and dropped with re
 // Destroying a coroutine suspended on a receiver.
 // ---------------------------------------------------------------------------------------------
 
-TEST_CASE("destroy while suspended on co_await std::move(rx): later send or drop never resumes it", "[coroutine][destroy]") {
+TEST_CASE("destroy while suspended on co_await std::move(rx): later send or drop never resumes it",
+          "[coroutine][destroy]") {
     counted::reset();
     {
         oneshot::sender<counted> tx;
@@ -730,7 +754,8 @@ TEST_CASE("destroy while suspended on co_await std::move(rx): later send or drop
     CHECK(counted::constructed == counted::destroyed);
 }
 
-TEST_CASE("destroy while suspended on co_await rx: the message stays for the receiver's owner", "[coroutine][destroy]") {
+TEST_CASE("destroy while suspended on co_await rx: the message stays for the receiver's owner",
+          "[coroutine][destroy]") {
     counted::reset();
     {
         oneshot::sender<counted> tx;
@@ -787,7 +812,8 @@ TEST_CASE("destroy while suspended on co_await rx: the message stays for the rec
     CHECK(counted::constructed == counted::destroyed);
 }
 
-TEST_CASE("destroy while suspended with resume_on: nothing is scheduled afterwards", "[coroutine][destroy]") {
+TEST_CASE("destroy while suspended with resume_on: nothing is scheduled afterwards",
+          "[coroutine][destroy]") {
     counted::reset();
     {
         event_loop loop;
@@ -808,7 +834,8 @@ TEST_CASE("destroy while suspended with resume_on: nothing is scheduled afterwar
             CHECK(r->value == 13);
         }
         SECTION("owned receiver: the send fails") {
-            eager_task t = await_into(std::move(rx).recv_async().resume_on(execute_ref{&loop}), &rec);
+            eager_task t =
+                await_into(std::move(rx).recv_async().resume_on(execute_ref{&loop}), &rec);
             REQUIRE_FALSE(t.done());
             t.destroy();
             std::optional<oneshot::sender<counted>::send_result> sr;
@@ -823,7 +850,8 @@ TEST_CASE("destroy while suspended with resume_on: nothing is scheduled afterwar
     CHECK(counted::constructed == counted::destroyed);
 }
 
-TEST_CASE("destroy after the resumption was queued on the scheduler but before it ran", "[coroutine][destroy]") {
+TEST_CASE("destroy after the resumption was queued on the scheduler but before it ran",
+          "[coroutine][destroy]") {
     // The executor discards its queue (e.g. shutting down) and the frame is destroyed instead of
     // resumed: the message is destroyed exactly once, or kept for the receiver's owner.
     counted::reset();
@@ -842,7 +870,8 @@ TEST_CASE("destroy after the resumption was queued on the scheduler but before i
             REQUIRE(loop.pending() == 1);
             t.destroy();
             CHECK(loop.clear() == 1);
-            CHECK(counted::live == 0); // the frame's receiver was last out: it destroyed the message
+            CHECK(counted::live ==
+                  0); // the frame's receiver was last out: it destroyed the message
         }
         SECTION("borrowed receiver") {
             eager_task t = await_into(rx.recv_async().resume_on(&loop), &rec);
@@ -864,7 +893,9 @@ TEST_CASE("destroy after the resumption was queued on the scheduler but before i
     CHECK(counted::constructed == counted::destroyed);
 }
 
-TEST_CASE("destroy-while-suspended, repeated: destroyed on one thread, then send or drop on another", "[coroutine][destroy][stress]") {
+TEST_CASE(
+    "destroy-while-suspended, repeated: destroyed on one thread, then send or drop on another",
+    "[coroutine][destroy][stress]") {
     counted::reset();
     test_support::racers race(2);
     const int reps = test_support::race_reps;
@@ -945,7 +976,8 @@ eager_task await_flaky(oneshot::receiver<flaky>* rx, flaky_outcome* out) {
 }
 } // namespace
 
-TEST_CASE("an exception while taking the message out of await_resume leaves it in the channel", "[coroutine][exceptions]") {
+TEST_CASE("an exception while taking the message out of await_resume leaves it in the channel",
+          "[coroutine][exceptions]") {
     oneshot::sender<flaky> tx;
     oneshot::receiver<flaky> rx;
     open(tx, rx);

@@ -40,10 +40,18 @@ void* counted_aligned_alloc(std::size_t size, std::align_val_t align) {
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 #endif
-void* operator new(std::size_t size) { return counted_alloc(size); }
-void* operator new[](std::size_t size) { return counted_alloc(size); }
-void* operator new(std::size_t size, std::align_val_t align) { return counted_aligned_alloc(size, align); }
-void* operator new[](std::size_t size, std::align_val_t align) { return counted_aligned_alloc(size, align); }
+void* operator new(std::size_t size) {
+    return counted_alloc(size);
+}
+void* operator new[](std::size_t size) {
+    return counted_alloc(size);
+}
+void* operator new(std::size_t size, std::align_val_t align) {
+    return counted_aligned_alloc(size, align);
+}
+void* operator new[](std::size_t size, std::align_val_t align) {
+    return counted_aligned_alloc(size, align);
+}
 void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
     ++thread_allocations;
     return std::malloc(size == 0 ? 1 : size);
@@ -52,16 +60,36 @@ void* operator new[](std::size_t size, const std::nothrow_t&) noexcept {
     ++thread_allocations;
     return std::malloc(size == 0 ? 1 : size);
 }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p) noexcept {
+    std::free(p);
+}
+void operator delete[](void* p) noexcept {
+    std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+    std::free(p);
+}
+void operator delete[](void* p, std::size_t) noexcept {
+    std::free(p);
+}
+void operator delete(void* p, const std::nothrow_t&) noexcept {
+    std::free(p);
+}
+void operator delete[](void* p, const std::nothrow_t&) noexcept {
+    std::free(p);
+}
+void operator delete(void* p, std::align_val_t) noexcept {
+    std::free(p);
+}
+void operator delete[](void* p, std::align_val_t) noexcept {
+    std::free(p);
+}
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept {
+    std::free(p);
+}
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept {
+    std::free(p);
+}
 
 namespace {
 
@@ -127,12 +155,13 @@ TEST_CASE("awaiting allocates nothing: inline resumption", "[coroutine][allocati
     REQUIRE(t.done());
     CHECK(sent);
     CHECK(w.got_value);
-    CHECK(suspended == w.at_start);    // await_ready + await_suspend: nothing
-    CHECK(after_send == suspended);    // send + resumption + await_resume: nothing
+    CHECK(suspended == w.at_start); // await_ready + await_suspend: nothing
+    CHECK(after_send == suspended); // send + resumption + await_resume: nothing
     CHECK(w.after_resume == w.at_start);
 }
 
-TEST_CASE("awaiting allocates nothing: scheduler hook invocable with a handle", "[coroutine][allocation]") {
+TEST_CASE("awaiting allocates nothing: scheduler hook invocable with a handle",
+          "[coroutine][allocation]") {
     oneshot::sender<int> tx;
     oneshot::receiver<int> rx;
     test_support::open(tx, rx);
@@ -173,7 +202,8 @@ TEST_CASE("awaiting allocates nothing: pointer to a post(f) executor", "[corouti
 }
 
 #if ONESHOT_HAS_STOP_TOKEN
-TEST_CASE("awaiting allocates nothing: stop-token registration and cancellation", "[coroutine][allocation][cancel]") {
+TEST_CASE("awaiting allocates nothing: stop-token registration and cancellation",
+          "[coroutine][allocation][cancel]") {
     oneshot::sender<int> tx;
     oneshot::receiver<int> rx;
     test_support::open(tx, rx);

@@ -67,7 +67,8 @@ oneshot::result<T, recv_error> receive_again(oneshot::receiver<T>& rx, follow_up
     }
     record<T> rec;
     eager_task t = await_lvalue(&rx, &rec);
-    if (!t.done() || !rec.result.has_value()) return oneshot::result<T, recv_error>(oneshot::unexpect, recv_error::empty);
+    if (!t.done() || !rec.result.has_value())
+        return oneshot::result<T, recv_error>(oneshot::unexpect, recv_error::empty);
     return std::move(*rec.result);
 }
 
@@ -77,7 +78,8 @@ oneshot::result<T, recv_error> receive_again(oneshot::receiver<T>& rx, follow_up
 // Cancellation, one step at a time.
 // ---------------------------------------------------------------------------------------------
 
-TEST_CASE("cancellation before suspension: stop already requested, no suspension", "[coroutine][cancel]") {
+TEST_CASE("cancellation before suspension: stop already requested, no suspension",
+          "[coroutine][cancel]") {
     const std::thread::id me = std::this_thread::get_id();
     oneshot::sender<int> tx;
     oneshot::receiver<int> rx;
@@ -94,7 +96,8 @@ TEST_CASE("cancellation before suspension: stop already requested, no suspension
         CHECK(rec.thread == me);
         CHECK_FALSE(rx.is_closed());
 
-        const follow_up how = GENERATE(follow_up::try_recv, follow_up::recv, follow_up::co_await_again);
+        const follow_up how =
+            GENERATE(follow_up::try_recv, follow_up::recv, follow_up::co_await_again);
         INFO("follow-up " << static_cast<int>(how));
         bool sent = false;
         std::thread([&] { sent = std::move(tx).send(1).has_value(); }).join();
@@ -136,7 +139,9 @@ TEST_CASE("cancellation before suspension: stop already requested, no suspension
     }
 }
 
-TEST_CASE("cancellation during suspension: request_stop on another thread resumes the coroutine there", "[coroutine][cancel]") {
+TEST_CASE(
+    "cancellation during suspension: request_stop on another thread resumes the coroutine there",
+    "[coroutine][cancel]") {
     counted::reset();
     {
         oneshot::sender<counted> tx;
@@ -165,7 +170,8 @@ TEST_CASE("cancellation during suspension: request_stop on another thread resume
         CHECK_FALSE(rx.has_message());
 
         SECTION("a later send is received by try_recv / recv / a second co_await") {
-            const follow_up how = GENERATE(follow_up::try_recv, follow_up::recv, follow_up::co_await_again);
+            const follow_up how =
+                GENERATE(follow_up::try_recv, follow_up::recv, follow_up::co_await_again);
             INFO("follow-up " << static_cast<int>(how));
             bool sent = false;
             std::thread([&] { sent = std::move(tx).send(counted(4)).has_value(); }).join();
@@ -184,7 +190,8 @@ TEST_CASE("cancellation during suspension: request_stop on another thread resume
     CHECK(counted::constructed == counted::destroyed);
 }
 
-TEST_CASE("after a cancellation, a thread blocks in recv() or another coroutine awaits again", "[coroutine][cancel]") {
+TEST_CASE("after a cancellation, a thread blocks in recv() or another coroutine awaits again",
+          "[coroutine][cancel]") {
     oneshot::sender<int> tx;
     oneshot::receiver<int> rx;
     open(tx, rx);
@@ -237,7 +244,8 @@ TEST_CASE("after a cancellation, a thread blocks in recv() or another coroutine 
     }
 }
 
-TEST_CASE("cancellation goes through the scheduler given to resume_on", "[coroutine][cancel][resume]") {
+TEST_CASE("cancellation goes through the scheduler given to resume_on",
+          "[coroutine][cancel][resume]") {
     thread_pool pool(2);
     event_loop loop;
     oneshot::sender<int> tx;
@@ -253,10 +261,13 @@ TEST_CASE("cancellation goes through the scheduler given to resume_on", "[corout
         t.emplace(await_into(rx.recv_async(src.get_token()).resume_on(&loop), &rec));
     }
     SECTION("recv_async().resume_on(&loop).with_stop_token(token)") {
-        t.emplace(await_into(rx.recv_async().resume_on(&loop).with_stop_token(src.get_token()), &rec));
+        t.emplace(
+            await_into(rx.recv_async().resume_on(&loop).with_stop_token(src.get_token()), &rec));
     }
     SECTION("std::move(rx).recv_async(token).resume_on(post_ref)") {
-        t.emplace(await_into(std::move(rx).recv_async(src.get_token()).resume_on(test_support::post_ref{&pool}), &rec));
+        t.emplace(await_into(
+            std::move(rx).recv_async(src.get_token()).resume_on(test_support::post_ref{&pool}),
+            &rec));
         via_loop = false;
     }
     REQUIRE_FALSE(t->done());
@@ -285,7 +296,9 @@ TEST_CASE("cancellation goes through the scheduler given to resume_on", "[corout
     CHECK(rec.got_error(recv_error::cancelled));
 }
 
-TEST_CASE("stop between await_ready and await_suspend, and after the message arrived (awaiter driven by hand)", "[coroutine][cancel]") {
+TEST_CASE("stop between await_ready and await_suspend, and after the message arrived (awaiter "
+          "driven by hand)",
+          "[coroutine][cancel]") {
     oneshot::sender<int> tx;
     oneshot::receiver<int> rx;
     open(tx, rx);
@@ -330,7 +343,8 @@ TEST_CASE("stop between await_ready and await_suspend, and after the message arr
     }
 }
 
-TEST_CASE("a stop token that never fires changes nothing and stopping after completion is harmless", "[coroutine][cancel]") {
+TEST_CASE("a stop token that never fires changes nothing and stopping after completion is harmless",
+          "[coroutine][cancel]") {
     oneshot::sender<int> tx;
     oneshot::receiver<int> rx;
     open(tx, rx);
@@ -352,7 +366,8 @@ TEST_CASE("a stop token that never fires changes nothing and stopping after comp
     CHECK(rec.got_value());
 }
 
-TEST_CASE("destroy while suspended with a stop token: later stop and send touch nothing", "[coroutine][cancel][destroy]") {
+TEST_CASE("destroy while suspended with a stop token: later stop and send touch nothing",
+          "[coroutine][cancel][destroy]") {
     counted::reset();
     {
         event_loop loop;
@@ -383,7 +398,8 @@ TEST_CASE("destroy while suspended with a stop token: later stop and send touch 
 // Races, thousands of times. Each repetition asserts exactly one outcome.
 // ---------------------------------------------------------------------------------------------
 
-TEST_CASE("race: request_stop vs send while suspended resolves to exactly one outcome", "[coroutine][cancel][race]") {
+TEST_CASE("race: request_stop vs send while suspended resolves to exactly one outcome",
+          "[coroutine][cancel][race]") {
     counted::reset();
     racers race(2);
     xorshift rng(1);
@@ -436,7 +452,9 @@ TEST_CASE("race: request_stop vs send while suspended resolves to exactly one ou
     CHECK(counted::constructed == counted::destroyed);
 }
 
-TEST_CASE("race: request_stop vs send with an owning awaiter: the message is delivered or destroyed once", "[coroutine][cancel][race]") {
+TEST_CASE(
+    "race: request_stop vs send with an owning awaiter: the message is delivered or destroyed once",
+    "[coroutine][cancel][race]") {
     counted::reset();
     racers race(2);
     xorshift rng(2);
@@ -473,8 +491,8 @@ TEST_CASE("race: request_stop vs send with an owning awaiter: the message is del
             // or landed first and the message was destroyed with the receiver.
             if (!sr->has_value()) REQUIRE(sr->error().value().value == i);
         }
-        t.reset();  // destroys the frame, its awaiter and the receiver the awaiter owned
-        sr.reset(); // a message handed back
+        t.reset();          // destroys the frame, its awaiter and the receiver the awaiter owned
+        sr.reset();         // a message handed back
         rec.result.reset(); // a message received
         REQUIRE(counted::live == 0);
     }
@@ -522,7 +540,8 @@ TEST_CASE("race: request_stop vs sender drop while suspended", "[coroutine][canc
     CHECK(drops_won + stops_won == test_support::race_reps);
 }
 
-TEST_CASE("race: the co_await itself vs request_stop vs send, on three threads", "[coroutine][cancel][race]") {
+TEST_CASE("race: the co_await itself vs request_stop vs send, on three threads",
+          "[coroutine][cancel][race]") {
     counted::reset();
     racers race(3);
     xorshift rng(4);
@@ -572,7 +591,8 @@ TEST_CASE("race: the co_await itself vs request_stop vs send, on three threads",
     CHECK(counted::constructed == counted::destroyed);
 }
 
-TEST_CASE("race: request_stop vs send through resume_on(loop): exactly one resumption is scheduled", "[coroutine][cancel][race]") {
+TEST_CASE("race: request_stop vs send through resume_on(loop): exactly one resumption is scheduled",
+          "[coroutine][cancel][race]") {
     racers race(2);
     xorshift rng(5);
     event_loop loop; // run by the test thread
@@ -619,7 +639,8 @@ TEST_CASE("race: request_stop vs send through resume_on(loop): exactly one resum
 
 #else // no std::stop_token in this standard library (e.g. libc++ without jthread)
 
-TEST_CASE("without std::stop_token the awaiter still works (cancellation tests skipped)", "[coroutine][cancel]") {
+TEST_CASE("without std::stop_token the awaiter still works (cancellation tests skipped)",
+          "[coroutine][cancel]") {
     oneshot::sender<int> tx;
     oneshot::receiver<int> rx;
     open(tx, rx);
@@ -634,7 +655,8 @@ TEST_CASE("without std::stop_token the awaiter still works (cancellation tests s
 
 #endif
 
-TEST_CASE("race: send vs the co_await starting on another thread (no stop token)", "[coroutine][race]") {
+TEST_CASE("race: send vs the co_await starting on another thread (no stop token)",
+          "[coroutine][race]") {
     counted::reset();
     racers race(2);
     xorshift rng(6);

@@ -30,8 +30,8 @@ constexpr long channels_per_pair = 40'000;
 #else
 constexpr long channels_per_pair = 500'000;
 #endif
-constexpr int pairs = 2;                                 // 2 pairs x 500k = a million channels
-constexpr auto time_budget = std::chrono::seconds(40);   // bounded: stop early rather than overrun
+constexpr int pairs = 2;                               // 2 pairs x 500k = a million channels
+constexpr auto time_budget = std::chrono::seconds(40); // bounded: stop early rather than overrun
 
 struct tally {
     std::atomic<long> delivered{0};
@@ -77,7 +77,8 @@ detached_task await_owned(oneshot::receiver<counted> rx, long id, tally& t) {
 }
 
 #if ONESHOT_HAS_STOP_TOKEN
-detached_task await_cancellable(oneshot::receiver<counted> rx, std::stop_token token, long id, tally& t) {
+detached_task await_cancellable(oneshot::receiver<counted> rx, std::stop_token token, long id,
+                                tally& t) {
     auto r = co_await std::move(rx).recv_async(std::move(token));
     record(t, r, id);
 }
@@ -131,11 +132,12 @@ void sender_loop(sender_queue& q, tally& t, unsigned seed) {
                 ++t.send_ok;
             else
                 ++t.send_failed; // the message comes back in the error and is destroyed here
-        } // else: dropped unsent at the end of this scope
+        }                        // else: dropped unsent at the end of this scope
     }
 }
 
-long receiver_loop(sender_queue& q, tally& t, unsigned seed, std::chrono::steady_clock::time_point stop_at) {
+long receiver_loop(sender_queue& q, tally& t, unsigned seed,
+                   std::chrono::steady_clock::time_point stop_at) {
     std::minstd_rand rng(seed);
     long id = 0;
     for (; id < channels_per_pair; ++id) {
@@ -144,7 +146,8 @@ long receiver_loop(sender_queue& q, tally& t, unsigned seed, std::chrono::steady
         switch (rng() % 8) {
         case 0: // poll, then leave
             q.push(id, std::move(tx));
-            if (auto r = rx.try_recv(); r.has_value() || r.error() != oneshot::recv_error::empty) record(t, r, id);
+            if (auto r = rx.try_recv(); r.has_value() || r.error() != oneshot::recv_error::empty)
+                record(t, r, id);
             break;
         case 1: // block
             q.push(id, std::move(tx));
@@ -154,7 +157,8 @@ long receiver_loop(sender_queue& q, tally& t, unsigned seed, std::chrono::steady
             q.push(id, std::move(tx));
             auto r = rx.recv_for(std::chrono::microseconds(rng() % 50));
             record(t, r, id);
-            if (!r.has_value() && r.error() == oneshot::recv_error::timeout) record(t, rx.recv(), id);
+            if (!r.has_value() && r.error() == oneshot::recv_error::timeout)
+                record(t, rx.recv(), id);
             break;
         }
         case 3: // await; resumed inline on the sender's thread
@@ -202,19 +206,29 @@ TEST_CASE("stress: random sends, drops and every receive flavour across threads"
         std::vector<std::thread> receivers;
         std::vector<long> made(pairs, 0);
         for (int p = 0; p < pairs; ++p) {
-            senders.emplace_back([&, p] { sender_loop(queues[static_cast<std::size_t>(p)], t, 100U + static_cast<unsigned>(p)); });
+            senders.emplace_back([&, p] {
+                sender_loop(queues[static_cast<std::size_t>(p)], t,
+                            100U + static_cast<unsigned>(p));
+            });
             receivers.emplace_back([&, p] {
-                made[static_cast<std::size_t>(p)] = receiver_loop(queues[static_cast<std::size_t>(p)], t, 200U + static_cast<unsigned>(p), stop_at);
+                made[static_cast<std::size_t>(p)] =
+                    receiver_loop(queues[static_cast<std::size_t>(p)], t,
+                                  200U + static_cast<unsigned>(p), stop_at);
             });
         }
-        for (auto& r : receivers) r.join();
-        for (auto& q : queues) q.close();
-        for (auto& s : senders) s.join();
-        for (long m : made) channels += m;
+        for (auto& r : receivers)
+            r.join();
+        for (auto& q : queues)
+            q.close();
+        for (auto& s : senders)
+            s.join();
+        for (long m : made)
+            channels += m;
     }
-    INFO("channels " << channels << ", delivered " << t.delivered << ", disconnected " << t.disconnected
-                     << ", timeouts " << t.timeouts << ", cancelled " << t.cancelled << ", sends ok "
-                     << t.send_ok << ", sends failed " << t.send_failed);
+    INFO("channels " << channels << ", delivered " << t.delivered << ", disconnected "
+                     << t.disconnected << ", timeouts " << t.timeouts << ", cancelled "
+                     << t.cancelled << ", sends ok " << t.send_ok << ", sends failed "
+                     << t.send_failed);
     REQUIRE(channels >= 10'000);
     REQUIRE(t.wrong == 0);
     REQUIRE(t.delivered <= t.send_ok);

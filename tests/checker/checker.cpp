@@ -126,13 +126,21 @@ task await_owned_stop(ctx<Sy>& c) {
 #endif
 
 std::set<std::string> seen; // outcomes seen in the current scenario
-int slot_yields_forced = 0;  // command line: +1 everywhere, -1 nowhere, 0 per scenario
+int slot_yields_forced = 0; // command line: +1 everywhere, -1 nowhere, 0 per scenario
 
-void saw(std::string key) { seen.insert(std::move(key)); }
+void saw(std::string key) {
+    seen.insert(std::move(key));
+}
 
-std::string k(got a) { return got_name(a); }
-std::string k(got a, got b) { return std::string(got_name(a)) + "," + got_name(b); }
-std::string at(int tid) { return "@T" + std::to_string(tid); }
+std::string k(got a) {
+    return got_name(a);
+}
+std::string k(got a, got b) {
+    return std::string(got_name(a)) + "," + got_name(b);
+}
+std::string at(int tid) {
+    return "@T" + std::to_string(tid);
+}
 
 struct scenario {
     const char* group;
@@ -154,7 +162,8 @@ long explore_checked(const char* name, Make make) {
 }
 
 template <class Sy, class Fn>
-run_spec spec_of(std::shared_ptr<ctx<Sy>> c, std::vector<std::function<void()>> threads, Fn check, int final_count) {
+run_spec spec_of(std::shared_ptr<ctx<Sy>> c, std::vector<std::function<void()>> threads, Fn check,
+                 int final_count) {
     run_spec s;
     s.threads = std::move(threads);
     s.check = [c, check] { check(*c); };
@@ -171,7 +180,8 @@ long send_vs_recv() {
         return spec_of<Sy>(
             c, {[c] { c->sent = do_send(*c); }, [c] { c->r1 = record(c->rx->recv()); }},
             [](ctx<Sy>& x) {
-                expect(x.sent == got::delivered && x.r1 == got::message, "recv gets the sent message");
+                expect(x.sent == got::delivered && x.r1 == got::message,
+                       "recv gets the sent message");
                 saw(k(x.sent, x.r1));
             },
             1);
@@ -192,7 +202,8 @@ long send_vs_try_recv() {
              }},
             [](ctx<Sy>& x) {
                 expect(x.r1 == got::message || x.r1 == got::empty, "try_recv: message or empty");
-                expect(x.r2 == got::none || x.r2 == got::message || x.r2 == got::empty, "second try_recv");
+                expect(x.r2 == got::none || x.r2 == got::message || x.r2 == got::empty,
+                       "second try_recv");
                 const bool got_it = x.r1 == got::message || x.r2 == got::message;
                 expect(!got_it || x.sent == got::delivered, "received, so the send succeeded");
                 saw(k(x.sent) + "/" + k(x.r1, x.r2));
@@ -246,7 +257,8 @@ long drop_vs_timed_recv() {
                  }
              }},
             [](ctx<Sy>& x) {
-                expect(x.r1 == got::disconnected || (x.r1 == got::timeout && x.r2 == got::disconnected),
+                expect(x.r1 == got::disconnected ||
+                           (x.r1 == got::timeout && x.r2 == got::disconnected),
                        "timed recv after drop: disconnected, or timeout then disconnected");
                 saw(k(x.r1, x.r2));
             },
@@ -261,7 +273,8 @@ long send_vs_receiver_drop() {
         return spec_of<Sy>(
             c, {[c] { c->sent = do_send(*c); }, [c] { c->rx.reset(); }},
             [](ctx<Sy>& x) {
-                expect(x.sent == got::delivered || x.sent == got::returned, "send: delivered or returned");
+                expect(x.sent == got::delivered || x.sent == got::returned,
+                       "send: delivered or returned");
                 saw(k(x.sent));
             },
             1);
@@ -284,7 +297,8 @@ long sender_drop_vs_recv() {
 
 template <class Sy, bool Owned, bool Send>
 long send_vs_coroutine() {
-    const char* name = Send ? (Owned ? "send vs co_await (owned receiver)" : "send vs co_await (borrowed receiver)")
+    const char* name = Send ? (Owned ? "send vs co_await (owned receiver)"
+                                     : "send vs co_await (borrowed receiver)")
                             : (Owned ? "sender drop vs co_await (owned receiver)"
                                      : "sender drop vs co_await (borrowed receiver)");
     return explore_checked(name, [] {
@@ -301,7 +315,8 @@ long send_vs_coroutine() {
             [](ctx<Sy>& x) {
                 expect(x.resumed == 1, "the coroutine finished exactly once");
                 if constexpr (Send)
-                    expect(x.sent == got::delivered && x.r1 == got::message, "co_await gets the message");
+                    expect(x.sent == got::delivered && x.r1 == got::message,
+                           "co_await gets the message");
                 else
                     expect(x.r1 == got::disconnected, "co_await after drop: disconnected");
                 saw(k(x.r1) + at(x.where));
@@ -314,7 +329,8 @@ long send_vs_coroutine() {
 /// the sender complete. The sender reads the state concurrently before that.
 template <class Sy, bool Owned, bool Send>
 long destroyed_awaiter() {
-    const char* name = Send ? (Owned ? "awaiter destroyed, then send (owned)" : "awaiter destroyed, then send (borrowed)")
+    const char* name = Send ? (Owned ? "awaiter destroyed, then send (owned)"
+                                     : "awaiter destroyed, then send (borrowed)")
                             : (Owned ? "awaiter destroyed, then sender drop (owned)"
                                      : "awaiter destroyed, then sender drop (borrowed)");
     return explore_checked(name, [] {
@@ -332,7 +348,8 @@ long destroyed_awaiter() {
              },
              [c] {
                  c->coro = Owned ? await_owned(*c) : await_borrowed(*c);
-                 expect(c->resumed == 0, "the coroutine is suspended (the sender waits at the gate)");
+                 expect(c->resumed == 0,
+                        "the coroutine is suspended (the sender waits at the gate)");
                  c->coro.h.destroy();
                  gate_open(0);
                  if constexpr (!Owned) c->r2 = record(c->rx->recv());
@@ -340,9 +357,11 @@ long destroyed_awaiter() {
             [](ctx<Sy>& x) {
                 expect(x.resumed == 0, "a destroyed coroutine is never resumed");
                 if constexpr (Owned) {
-                    if constexpr (Send) expect(x.sent == got::returned, "the receiver died with the frame");
+                    if constexpr (Send)
+                        expect(x.sent == got::returned, "the receiver died with the frame");
                 } else {
-                    expect(x.r2 == (Send ? got::message : got::disconnected), "a later recv completes");
+                    expect(x.r2 == (Send ? got::message : got::disconnected),
+                           "a later recv completes");
                 }
                 saw(k(x.sent, x.r2));
             },
@@ -353,7 +372,8 @@ long destroyed_awaiter() {
 #if ONESHOT_HAS_STOP_TOKEN
 template <class Sy, bool Send>
 long stop_vs_blocking_recv() {
-    const char* name = Send ? "send vs stop request (blocking recv)" : "sender drop vs stop request (blocking recv)";
+    const char* name = Send ? "send vs stop request (blocking recv)"
+                            : "sender drop vs stop request (blocking recv)";
     return explore_checked(name, [] {
         auto c = std::make_shared<ctx<Sy>>();
         return spec_of<Sy>(
@@ -368,9 +388,11 @@ long stop_vs_blocking_recv() {
              [c] { request_stop(c->src); }},
             [](ctx<Sy>& x) {
                 const got fin = Send ? got::message : got::disconnected;
-                if (x.r1 == got::cancelled) x.r2 = record(x.rx->try_recv()); // all threads done: final
+                if (x.r1 == got::cancelled)
+                    x.r2 = record(x.rx->try_recv()); // all threads done: final
                 expect(x.r1 == fin || (x.r1 == got::cancelled && x.r2 == fin),
-                       "exactly one of {message/disconnected, cancelled}; after cancelled a later try_recv completes");
+                       "exactly one of {message/disconnected, cancelled}; after cancelled a later "
+                       "try_recv completes");
                 saw(k(x.r1, x.r2));
             },
             Send ? 1 : 0);
@@ -379,7 +401,8 @@ long stop_vs_blocking_recv() {
 
 template <class Sy, bool Owned, bool Send>
 long stop_vs_coroutine() {
-    const char* name = Send ? (Owned ? "send vs stop request (co_await, owned)" : "send vs stop request (co_await, borrowed)")
+    const char* name = Send ? (Owned ? "send vs stop request (co_await, owned)"
+                                     : "send vs stop request (co_await, borrowed)")
                             : "sender drop vs stop request (co_await, borrowed)";
     return explore_checked(name, [] {
         auto c = std::make_shared<ctx<Sy>>();
@@ -396,7 +419,8 @@ long stop_vs_coroutine() {
             [](ctx<Sy>& x) {
                 const got fin = Send ? got::message : got::disconnected;
                 expect(x.resumed == 1, "the coroutine finished exactly once");
-                expect(x.r1 == fin || x.r1 == got::cancelled, "exactly one of {message/disconnected, cancelled}");
+                expect(x.r1 == fin || x.r1 == got::cancelled,
+                       "exactly one of {message/disconnected, cancelled}");
                 if (x.r1 == got::cancelled && !Owned) {
                     x.r2 = record(x.rx->try_recv()); // all threads are done: the outcome is final
                     expect(x.r2 == fin, "after cancelled, a later try_recv completes");
@@ -412,56 +436,88 @@ template <class Sy>
 std::vector<scenario> scenarios() {
     return {
         {"basic", "send_vs_recv", &send_vs_recv<Sy>, {"delivered,message"}},
-        {"basic",
-         "send_vs_try_recv",
-         &send_vs_try_recv<Sy>,
-         {"delivered/message,none", "delivered/empty,message", "delivered/empty,empty", "returned/empty,empty"}},
-        {"basic", "send_vs_timed_recv", &send_vs_timed_recv<Sy>, {"message,none", "timeout,message"}},
-        {"basic", "drop_vs_timed_recv", &drop_vs_timed_recv<Sy>, {"disconnected,none", "timeout,disconnected"}},
-        {"basic", "send_vs_receiver_drop", &send_vs_receiver_drop<Sy>, {"delivered", "returned"}},
-        {"basic", "sender_drop_vs_recv", &sender_drop_vs_recv<Sy>, {"disconnected"}},
-        {"coroutine", "send_vs_coawait", &send_vs_coroutine<Sy, false, true>, {"message@T1", "message@T2"}},
-        {"coroutine", "send_vs_coawait_owned", &send_vs_coroutine<Sy, true, true>, {"message@T1", "message@T2"}},
-        {"coroutine",
-         "drop_vs_coawait",
-         &send_vs_coroutine<Sy, false, false>,
-         {"disconnected@T1", "disconnected@T2"}},
-        {"coroutine", "destroyed_awaiter_send", &destroyed_awaiter<Sy, false, true>, {"delivered,message"}},
-        {"coroutine", "destroyed_awaiter_send_owned", &destroyed_awaiter<Sy, true, true>, {"returned,none"}},
-        {"coroutine", "destroyed_awaiter_drop", &destroyed_awaiter<Sy, false, false>, {"none,disconnected"}},
-        {"coroutine", "destroyed_awaiter_drop_owned", &destroyed_awaiter<Sy, true, false>, {"none,none"}},
+            {"basic",
+             "send_vs_try_recv",
+             &send_vs_try_recv<Sy>,
+             {"delivered/message,none", "delivered/empty,message", "delivered/empty,empty",
+              "returned/empty,empty"}},
+            {"basic",
+             "send_vs_timed_recv",
+             &send_vs_timed_recv<Sy>,
+             {"message,none", "timeout,message"}},
+            {"basic",
+             "drop_vs_timed_recv",
+             &drop_vs_timed_recv<Sy>,
+             {"disconnected,none", "timeout,disconnected"}},
+            {"basic",
+             "send_vs_receiver_drop",
+             &send_vs_receiver_drop<Sy>,
+             {"delivered", "returned"}},
+            {"basic", "sender_drop_vs_recv", &sender_drop_vs_recv<Sy>, {"disconnected"}},
+            {"coroutine",
+             "send_vs_coawait",
+             &send_vs_coroutine<Sy, false, true>,
+             {"message@T1", "message@T2"}},
+            {"coroutine",
+             "send_vs_coawait_owned",
+             &send_vs_coroutine<Sy, true, true>,
+             {"message@T1", "message@T2"}},
+            {"coroutine",
+             "drop_vs_coawait",
+             &send_vs_coroutine<Sy, false, false>,
+             {"disconnected@T1", "disconnected@T2"}},
+            {"coroutine",
+             "destroyed_awaiter_send",
+             &destroyed_awaiter<Sy, false, true>,
+             {"delivered,message"}},
+            {"coroutine",
+             "destroyed_awaiter_send_owned",
+             &destroyed_awaiter<Sy, true, true>,
+             {"returned,none"}},
+            {"coroutine",
+             "destroyed_awaiter_drop",
+             &destroyed_awaiter<Sy, false, false>,
+             {"none,disconnected"}},
+            {"coroutine",
+             "destroyed_awaiter_drop_owned",
+             &destroyed_awaiter<Sy, true, false>,
+             {"none,none"}},
 #if ONESHOT_HAS_STOP_TOKEN
-        {"stop", "send_vs_stop_recv", &stop_vs_blocking_recv<Sy, true>, {"message,none", "cancelled,message"}},
-        {"stop",
-         "drop_vs_stop_recv",
-         &stop_vs_blocking_recv<Sy, false>,
-         {"disconnected,none", "cancelled,disconnected"}},
-        {"stop",
-         "send_vs_stop_coawait",
-         &stop_vs_coroutine<Sy, false, true>,
-         {"message,none@T1", "message,none@T2", "cancelled,message@T2", "cancelled,message@T3"},
-         true},
-        {"stop",
-         "send_vs_stop_coawait_owned",
-         &stop_vs_coroutine<Sy, true, true>,
-         {"message,none@T1", "message,none@T2", "cancelled,none@T2", "cancelled,none@T3"},
-         true},
-        {"stop",
-         "drop_vs_stop_coawait",
-         &stop_vs_coroutine<Sy, false, false>,
-         {"disconnected,none@T1", "disconnected,none@T2", "cancelled,disconnected@T2",
-          "cancelled,disconnected@T3"},
-         true},
+            {"stop",
+             "send_vs_stop_recv",
+             &stop_vs_blocking_recv<Sy, true>,
+             {"message,none", "cancelled,message"}},
+            {"stop",
+             "drop_vs_stop_recv",
+             &stop_vs_blocking_recv<Sy, false>,
+             {"disconnected,none", "cancelled,disconnected"}},
+            {"stop",
+             "send_vs_stop_coawait",
+             &stop_vs_coroutine<Sy, false, true>,
+             {"message,none@T1", "message,none@T2", "cancelled,message@T2", "cancelled,message@T3"},
+             true},
+            {"stop",
+             "send_vs_stop_coawait_owned",
+             &stop_vs_coroutine<Sy, true, true>,
+             {"message,none@T1", "message,none@T2", "cancelled,none@T2", "cancelled,none@T3"},
+             true},
+            {"stop",
+             "drop_vs_stop_coawait",
+             &stop_vs_coroutine<Sy, false, false>,
+             {"disconnected,none@T1", "disconnected,none@T2", "cancelled,disconnected@T2",
+              "cancelled,disconnected@T3"},
+             true},
 #endif
     };
 }
 
 void on_crash(int sig) {
     char buf[256];
-    const int n = std::snprintf(buf, sizeof buf,
-                                "CHECKER FAILURE [%s]: crash (signal %d): a use after free (freed memory is "
-                                "poisoned) or a broken invariant\n",
-                                S.scenario, sig);
+    const int n =
+        std::snprintf(buf, sizeof buf,
+                      "CHECKER FAILURE [%s]: crash (signal %d): a use after free (freed memory is "
+                      "poisoned) or a broken invariant\n",
+                      S.scenario, sig);
     if (n > 0) (void)!write(2, buf, static_cast<std::size_t>(n));
     std::_Exit(1);
 }
@@ -472,34 +528,40 @@ int run_all(const std::vector<std::string>& wanted) {
     const auto t0 = std::chrono::steady_clock::now();
     for (const scenario& s : scenarios<Sy>()) {
         bool want = false;
-        for (const std::string& w : wanted) want = want || w == "all" || w == s.group || w == s.name;
+        for (const std::string& w : wanted)
+            want = want || w == "all" || w == s.group || w == s.name;
         if (!want) continue;
         const auto t = std::chrono::steady_clock::now();
         yield_at_slot_hooks = slot_yields_forced == 0 ? s.slot_yields : slot_yields_forced > 0;
         const long n = s.run();
-        const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+        const double secs =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
         if (n <= 0) fail("no interleaving explored");
         for (const std::string& o : s.outcomes)
-            if (seen.count(o) == 0) fail("outcome \"%s\" never reached: the exploration missed a path", o.c_str());
+            if (seen.count(o) == 0)
+                fail("outcome \"%s\" never reached: the exploration missed a path", o.c_str());
         for (const std::string& o : seen) {
             bool known = false;
-            for (const std::string& e : s.outcomes) known = known || e == o;
+            for (const std::string& e : s.outcomes)
+                known = known || e == o;
             if (!known) fail("unexpected outcome \"%s\"", o.c_str());
         }
         std::printf("checker: %-30s %9ld interleavings, complete (%.2fs%s", s.name, n, secs,
                     yield_at_slot_hooks ? ", slot hooks are switch points" : "");
         if (S.spin_yields != 0)
-            std::printf("; %ld waits for a stop callback on another thread, %ld other yields", S.callback_waits,
-                        S.spin_yields - S.callback_waits);
+            std::printf("; %ld waits for a stop callback on another thread, %ld other yields",
+                        S.callback_waits, S.spin_yields - S.callback_waits);
         if (S.unhooked_slot_accesses != 0)
-            std::printf("; note: %ld message-slot accesses without a slot_tracker hook", S.unhooked_slot_accesses);
+            std::printf("; note: %ld message-slot accesses without a slot_tracker hook",
+                        S.unhooked_slot_accesses);
         std::printf(")\n");
         std::fflush(stdout);
         ++ran;
     }
     if (ran == 0) {
         if (!ONESHOT_HAS_STOP_TOKEN) {
-            std::printf("checker: skipped: these scenarios need std::stop_token, which this standard library lacks\n");
+            std::printf("checker: skipped: these scenarios need std::stop_token, which this "
+                        "standard library lacks\n");
             return 77; // ctest SKIP_RETURN_CODE
         }
         std::fprintf(stderr, "no scenario matched\n");
@@ -530,7 +592,8 @@ int main(int argc, char** argv) {
         else if (a == "--slot-yields")
             slot_yields_forced = 1;
         else if (a == "--list") {
-            for (const scenario& s : scenarios<good_sync>()) std::printf("%s %s\n", s.group, s.name);
+            for (const scenario& s : scenarios<good_sync>())
+                std::printf("%s %s\n", s.group, s.name);
             return 0;
         } else
             wanted.push_back(a);
@@ -540,7 +603,8 @@ int main(int argc, char** argv) {
         std::printf("checker: running against the PLANTED bug (%s); a failure is expected\n",
                     planted == 1 ? "wake before publishing" : "receiver frees early");
         std::fflush(stdout);
-        const int rc = planted == 1 ? run_all<planted_sync>(wanted) : run_all<planted_free_sync>(wanted);
+        const int rc =
+            planted == 1 ? run_all<planted_sync>(wanted) : run_all<planted_free_sync>(wanted);
         std::printf("checker: planted bug NOT found\n");
         return rc == 0 ? 1 : rc;
     }

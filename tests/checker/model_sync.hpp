@@ -67,7 +67,8 @@ struct model_sync {
         note("load", r);
         return r;
     }
-    static bool compare_exchange(state_word& w, std::uint32_t& expected, std::uint32_t desired) noexcept {
+    static bool compare_exchange(state_word& w, std::uint32_t& expected,
+                                 std::uint32_t desired) noexcept {
         step(w, "compare_exchange");
         const std::uint32_t e = expected;
         const bool ok = w.v.compare_exchange_strong(expected, desired, std::memory_order_seq_cst);
@@ -98,7 +99,8 @@ struct model_sync {
         note("fetch_and", bits, r);
         if constexpr (Bug == bug::early_free) {
             // PLANTED BUG: the receiver leaving is told the sender already left.
-            if (!(bits & oneshot::detail::bits::receiver)) return r & ~oneshot::detail::bits::sender;
+            if (!(bits & oneshot::detail::bits::receiver))
+                return r & ~oneshot::detail::bits::sender;
         }
         return r;
     }
@@ -107,7 +109,8 @@ struct model_sync {
         const std::uint32_t now = w.v.load(std::memory_order_seq_cst);
         note("wait", old, now);
         if (now != old) return; // futex: the word changed, return at once
-        if (d && S.threads[static_cast<std::size_t>(cur_tid)]->time_passed) return; // deadline already passed
+        if (d && S.threads[static_cast<std::size_t>(cur_tid)]->time_passed)
+            return; // deadline already passed
         block_on(&w, d.has_value());
         note("wait returns");
     }

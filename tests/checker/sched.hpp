@@ -43,7 +43,8 @@
 
 namespace checker {
 
-inline constexpr int max_threads = 4; // 0 is the main (set-up/tear-down) thread, 1..3 are logical threads
+inline constexpr int max_threads =
+    4; // 0 is the main (set-up/tear-down) thread, 1..3 are logical threads
 using vclock = std::array<std::uint32_t, max_threads>;
 
 inline void join(vclock& a, const vclock& b) noexcept {
@@ -152,9 +153,11 @@ inline sched_t S;
     std::vfprintf(stderr, fmt, ap);
     va_end(ap);
     std::fprintf(stderr, "\nschedule (thread: step):\n");
-    for (const event& e : S.log) std::fprintf(stderr, "  T%d: %s 0x%x 0x%x\n", e.tid, e.what, e.a, e.b);
+    for (const event& e : S.log)
+        std::fprintf(stderr, "  T%d: %s 0x%x 0x%x\n", e.tid, e.what, e.a, e.b);
     std::fprintf(stderr, "choices:");
-    for (auto& c : S.trace) std::fprintf(stderr, " %d/%d", c.first, c.second);
+    for (auto& c : S.trace)
+        std::fprintf(stderr, " %d/%d", c.first, c.second);
     std::fprintf(stderr, "\n");
     std::fflush(stderr);
     std::_Exit(1);
@@ -164,7 +167,9 @@ inline void note(const char* what, std::uint32_t a = 0, std::uint32_t b = 0) {
     if (S.log.size() < 400) S.log.push_back(event{cur_tid, what, a, b});
 }
 
-inline vclock& my_vc() { return cur_tid == 0 ? S.main_vc : S.threads[static_cast<std::size_t>(cur_tid)]->vc; }
+inline vclock& my_vc() {
+    return cur_tid == 0 ? S.main_vc : S.threads[static_cast<std::size_t>(cur_tid)]->vc;
+}
 
 /// One nondeterministic choice among `n` options (replayed from the prefix, else the first).
 inline int choose(int n) {
@@ -172,7 +177,8 @@ inline int choose(int n) {
     int c = 0;
     if (S.depth < S.prefix.size()) {
         if (S.prefix_n[S.depth] != n)
-            fail("nondeterministic replay: %d options at choice %zu, %d before", n, S.depth, S.prefix_n[S.depth]);
+            fail("nondeterministic replay: %d options at choice %zu, %d before", n, S.depth,
+                 S.prefix_n[S.depth]);
         c = S.prefix[S.depth];
     }
     S.trace.emplace_back(c, n);
@@ -225,7 +231,8 @@ inline void give_turn(int tid) {
 }
 inline void await_turn(int tid) {
     std::atomic<int>& f = S.turn[static_cast<std::size_t>(tid)];
-    while (f.load() == 0) syscall(SYS_futex, reinterpret_cast<int*>(&f), FUTEX_WAIT_PRIVATE, 0, nullptr, nullptr, 0);
+    while (f.load() == 0)
+        syscall(SYS_futex, reinterpret_cast<int*>(&f), FUTEX_WAIT_PRIVATE, 0, nullptr, nullptr, 0);
     f.store(0);
 }
 
@@ -233,11 +240,13 @@ inline void await_turn(int tid) {
 /// (0 = main starting the run). Returns when `self` holds the baton again (or at once if `self`
 /// is finished or main).
 inline void dispatch(int self) {
-    if (++S.steps > S.max_steps) fail("step bound %d exceeded: livelock or unbounded loop", S.max_steps);
+    if (++S.steps > S.max_steps)
+        fail("step bound %d exceeded: livelock or unbounded loop", S.max_steps);
     const std::vector<option> opts = enabled_options();
     if (opts.empty()) {
         bool all_done = true;
-        for (std::size_t i = 1; i < S.threads.size(); ++i) all_done = all_done && S.threads[i]->st == tstate::done;
+        for (std::size_t i = 1; i < S.threads.size(); ++i)
+            all_done = all_done && S.threads[i]->st == tstate::done;
         if (!all_done) {
             std::string why;
             for (std::size_t i = 1; i < S.threads.size(); ++i)
@@ -261,12 +270,15 @@ inline void dispatch(int self) {
     t.st = tstate::runnable;
     if (o.tid == self) return;
     // Decide before handing over: after give_turn the scheduler state belongs to the other thread.
-    const bool wait_again = self != 0 && S.threads[static_cast<std::size_t>(self)]->st != tstate::done;
+    const bool wait_again =
+        self != 0 && S.threads[static_cast<std::size_t>(self)]->st != tstate::done;
     give_turn(o.tid);
     if (wait_again) await_turn(self);
 }
 
-inline bool scheduling() noexcept { return S.active && cur_tid != 0; }
+inline bool scheduling() noexcept {
+    return S.active && cur_tid != 0;
+}
 
 /// A visible step: the scheduler may switch threads here.
 inline void point() {
@@ -347,7 +359,9 @@ inline block_rec* find_block(const void* p) {
     return nullptr;
 }
 
-inline int block_index(const block_rec* b) { return static_cast<int>(b - S.blocks.data()); }
+inline int block_index(const block_rec* b) {
+    return static_cast<int>(b - S.blocks.data());
+}
 
 /// The block containing `p` must be live.
 inline block_rec& live_block(const void* p, const char* what) {
@@ -361,10 +375,12 @@ inline void race_write(access_state& a, const char* loc) {
     const vclock& vc = my_vc();
     const int t = cur_tid;
     if (a.w_tid >= 0 && a.w_tid != t && a.w_clk > vc[static_cast<std::size_t>(a.w_tid)])
-        fail("data race on the %s: write by T%d unordered with an earlier write by T%d", loc, t, a.w_tid);
+        fail("data race on the %s: write by T%d unordered with an earlier write by T%d", loc, t,
+             a.w_tid);
     for (std::size_t u = 0; u < a.reads.size(); ++u)
         if (static_cast<int>(u) != t && a.reads[u] != 0 && a.reads[u] > vc[u])
-            fail("data race on the %s: write by T%d unordered with an earlier read by T%zu", loc, t, u);
+            fail("data race on the %s: write by T%d unordered with an earlier read by T%zu", loc, t,
+                 u);
     a.w_tid = t;
     a.w_clk = vc[static_cast<std::size_t>(t)];
     a.reads = {};
@@ -420,7 +436,8 @@ inline void message_access(const void* p, bool write) {
 template <class Block>
 Block* create_block() {
     void* mem = ::operator new(sizeof(Block));
-    auto* b = ::new (mem) Block; // default-initialised, as std_sync does: the message slot stays raw
+    auto* b =
+        ::new (mem) Block; // default-initialised, as std_sync does: the message slot stays raw
     block_rec r;
     r.lo = static_cast<const char*>(mem);
     r.hi = r.lo + sizeof(Block);
@@ -438,11 +455,16 @@ template <class Block>
 void dispose_block(Block* b) {
     resolve_pending();
     block_rec* r = find_block(b);
-    if (r == nullptr || r->lo != reinterpret_cast<const char*>(b)) fail("dispose of a pointer that is no block");
+    if (r == nullptr || r->lo != reinterpret_cast<const char*>(b))
+        fail("dispose of a pointer that is no block");
     if (r->freed) fail("double free of the channel block");
     // Freeing writes the whole block: every other thread's slot access must happen before it.
-    race_write(r->msg, "message slot: use after free, the block is freed while another thread may still use it");
-    race_write(r->waiter, "waiter slot: use after free, the block is freed while another thread may still use it");
+    race_write(
+        r->msg,
+        "message slot: use after free, the block is freed while another thread may still use it");
+    race_write(
+        r->waiter,
+        "waiter slot: use after free, the block is freed while another thread may still use it");
     b->~Block();
     std::memset(r->mem, 0xdd, r->size); // poison: a stray read sees garbage
     r->freed = true;
@@ -503,7 +525,9 @@ struct task {
     struct promise_type {
         static void* operator new(std::size_t n) { return frame_alloc(n); }
         static void operator delete(void* p, std::size_t n) { frame_free(p, n); }
-        task get_return_object() noexcept { return task{std::coroutine_handle<promise_type>::from_promise(*this)}; }
+        task get_return_object() noexcept {
+            return task{std::coroutine_handle<promise_type>::from_promise(*this)};
+        }
         std::suspend_never initial_suspend() noexcept { return {}; }
         std::suspend_never final_suspend() noexcept { return {}; }
         void return_void() noexcept {}
@@ -545,8 +569,10 @@ inline void start_workers(std::size_t n) {
 
 inline void stop_workers() {
     S.shutdown = true;
-    for (std::size_t i = 0; i < S.workers.size(); ++i) give_turn(static_cast<int>(i + 1));
-    for (std::thread& t : S.workers) t.join();
+    for (std::size_t i = 0; i < S.workers.size(); ++i)
+        give_turn(static_cast<int>(i + 1));
+    for (std::thread& t : S.workers)
+        t.join();
     S.workers.clear();
     S.shutdown = false;
 }
@@ -570,9 +596,11 @@ inline void reset_run() {
 }
 
 inline void release_memory() {
-    for (block_rec& b : S.blocks) ::operator delete(b.mem);
+    for (block_rec& b : S.blocks)
+        ::operator delete(b.mem);
     S.blocks.clear();
-    for (auto& f : S.frames_freed) ::operator delete(f.first);
+    for (auto& f : S.frames_freed)
+        ::operator delete(f.first);
     S.frames_freed.clear();
 }
 
@@ -603,7 +631,8 @@ inline void run_once(run_spec& spec) {
 
 /// Advances the prefix to the next unexplored choice sequence; false when all are done.
 inline bool next_prefix() {
-    while (!S.trace.empty() && S.trace.back().first + 1 == S.trace.back().second) S.trace.pop_back();
+    while (!S.trace.empty() && S.trace.back().first + 1 == S.trace.back().second)
+        S.trace.pop_back();
     if (S.trace.empty()) return false;
     ++S.trace.back().first;
     S.prefix.clear();
@@ -636,14 +665,18 @@ long explore(const char* name, Make make) {
             const int expected = spec.expected_final;
             spec = run_spec{}; // tear down: endpoints left over are destroyed here, on main
             if (S.created != 1) fail("expected exactly one channel allocation, saw %d", S.created);
-            if (S.disposed != 1) fail("the channel block was freed %d times (leak if 0)", S.disposed);
-            if (!S.frames_live.empty()) fail("a coroutine frame is still alive: never resumed (lost wake-up) or leaked");
+            if (S.disposed != 1)
+                fail("the channel block was freed %d times (leak if 0)", S.disposed);
+            if (!S.frames_live.empty())
+                fail("a coroutine frame is still alive: never resumed (lost wake-up) or leaked");
             if (S.msg_live != 0) fail("%d message objects leaked", S.msg_live);
             if (S.msg_final != expected)
-                fail("the message was destroyed %d times, expected %d (lost or duplicated)", S.msg_final, expected);
+                fail("the message was destroyed %d times, expected %d (lost or duplicated)",
+                     S.msg_final, expected);
         }
         if (runs == dump_run) {
-            for (const event& e : S.log) std::printf("  T%d: %s 0x%x 0x%x\n", e.tid, e.what, e.a, e.b);
+            for (const event& e : S.log)
+                std::printf("  T%d: %s 0x%x 0x%x\n", e.tid, e.what, e.a, e.b);
         }
         release_memory();
         ++runs;

@@ -1,6 +1,6 @@
 // Built with -fno-exceptions -fno-rtti: the channel, the awaiter and the result type all work.
-#include <oneshot/oneshot.hpp>
 #include "support/detached_task.hpp"
+#include <oneshot/oneshot.hpp>
 
 #include <coroutine>
 #include <cstdio>
@@ -39,7 +39,8 @@ int main(int argc, char** argv) {
         auto [tx, rx] = oneshot::channel<std::unique_ptr<int>>();
         int out = 0;
         await_into(std::move(rx), out);
-        std::thread t([tx = std::move(tx)]() mutable { (void)std::move(tx).send(std::make_unique<int>(6)); });
+        std::thread t(
+            [tx = std::move(tx)]() mutable { (void)std::move(tx).send(std::make_unique<int>(6)); });
         t.join();
         failures += check(out == 6, "thread to coroutine");
     }

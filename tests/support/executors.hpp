@@ -41,7 +41,8 @@ public:
             stopping_ = true;
         }
         ready_.notify_all();
-        for (auto& w : workers_) w.join();
+        for (auto& w : workers_)
+            w.join();
     }
 
     /// Queues `f` to run on one of the workers.
@@ -138,7 +139,8 @@ public:
     /// Runs callables until the queue is empty; returns how many ran.
     int drain() {
         int n = 0;
-        while (run_one()) ++n;
+        while (run_one())
+            ++n;
         return n;
     }
 
@@ -237,7 +239,7 @@ struct switch_to {
     explicit switch_to(Executor& e) noexcept : ex(&e) {}
     [[nodiscard]] bool await_ready() const noexcept { return false; }
     void await_suspend(std::coroutine_handle<> h) const {
-        if constexpr (requires(Executor& e) { e.post(std::function<void()>{}); })
+        if constexpr (requires(Executor & e) { e.post(std::function<void()>{}); })
             ex->post([h] { h.resume(); });
         else
             (*ex)(h);

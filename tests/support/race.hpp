@@ -47,7 +47,8 @@ public:
         stopping_.store(true);
         generation_.fetch_add(1);
         generation_.notify_all();
-        for (auto& t : threads_) t.join();
+        for (auto& t : threads_)
+            t.join();
     }
 
     /// Runs `jobs[i]` on thread i, all released at once; returns when every job has returned.

@@ -64,7 +64,7 @@ public:
         std::exception_ptr error;
         std::atomic<int> ready_true{0};    // await_ready() returned true
         std::atomic<int> suspend_calls{0}; // await_suspend() was called
-        std::atomic<int> declined{0};      // await_suspend() returned false (no suspension after all)
+        std::atomic<int> declined{0}; // await_suspend() returned false (no suspension after all)
     };
 
     struct promise_type {
@@ -95,12 +95,14 @@ public:
         template <class A>
         auto await_transform(A&& a) {
             using inner_type = decltype(get_awaiter(std::forward<A>(a)));
-            using stored_type = std::conditional_t<std::is_reference_v<inner_type>,
-                                                   std::remove_reference_t<inner_type>&, inner_type>;
+            using stored_type =
+                std::conditional_t<std::is_reference_v<inner_type>,
+                                   std::remove_reference_t<inner_type>&, inner_type>;
             if constexpr (std::is_reference_v<inner_type>) {
                 // An awaiter that is the operand itself: a temporary of the co_await full-expression
                 // (it lives in the frame across the suspension) or an lvalue. Refer to it.
-                return counting_awaiter<stored_type>{as_lvalue(get_awaiter(std::forward<A>(a))), state.get()};
+                return counting_awaiter<stored_type>{as_lvalue(get_awaiter(std::forward<A>(a))),
+                                                     state.get()};
             } else {
                 return counting_awaiter<stored_type>{get_awaiter(std::forward<A>(a)), state.get()};
             }
@@ -205,7 +207,8 @@ public:
 
         struct final_awaiter {
             [[nodiscard]] bool await_ready() const noexcept { return false; }
-            std::coroutine_handle<> await_suspend(std::coroutine_handle<promise_type> h) const noexcept {
+            std::coroutine_handle<>
+            await_suspend(std::coroutine_handle<promise_type> h) const noexcept {
                 return h.promise().continuation; // symmetric transfer to whoever awaited us
             }
             void await_resume() const noexcept {}
@@ -214,9 +217,7 @@ public:
 
         template <class U>
             requires std::is_constructible_v<T, U>
-        void return_value(U&& v) {
-            value.emplace(std::forward<U>(v));
-        }
+        void return_value(U&& v) { value.emplace(std::forward<U>(v)); }
         void unhandled_exception() noexcept { error = std::current_exception(); }
     };
 
