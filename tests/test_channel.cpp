@@ -285,9 +285,10 @@ TEST_CASE("a throwing move when handing a failed send back frees everything", "[
         { auto dropped = std::move(rx); }
         throwing_move value(3);
         // The message is constructed in the channel by copy, then moved back out: make that throw.
-        auto attempt = [&tx, &value]() {
+        // (An init-capture: clang before 16 cannot capture a structured binding directly.)
+        auto attempt = [&sender = tx, &value]() {
             throwing_move::throw_on_move = true;
-            auto r = std::move(tx).send(static_cast<const throwing_move&>(value));
+            auto r = std::move(sender).send(static_cast<const throwing_move&>(value));
             throwing_move::throw_on_move = false;
             return r.has_value();
         };
