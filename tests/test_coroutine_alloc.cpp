@@ -5,6 +5,7 @@
 #include "catch.hpp"
 
 #include "support/coro_common.hpp"
+#include "support/counting_new.hpp"
 #include "support/tasks.hpp"
 
 #include <oneshot/channel.hpp>
@@ -21,75 +22,10 @@
 #endif
 
 namespace {
-thread_local long thread_allocations = 0;
-
-void* counted_alloc(std::size_t size) {
-    ++thread_allocations;
-    if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-    throw std::bad_alloc();
-}
-void* counted_aligned_alloc(std::size_t size, std::align_val_t align) {
-    ++thread_allocations;
-    const auto a = static_cast<std::size_t>(align);
-    if (void* p = std::aligned_alloc(a, (size + a - 1) / a * a)) return p;
-    throw std::bad_alloc();
+long allocations_now() {
+    return static_cast<long>(test_support::thread_allocations);
 }
 } // namespace
-
-// GCC does not see that these replace the global pair, and would warn that free() meets new.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-void* operator new(std::size_t size) {
-    return counted_alloc(size);
-}
-void* operator new[](std::size_t size) {
-    return counted_alloc(size);
-}
-void* operator new(std::size_t size, std::align_val_t align) {
-    return counted_aligned_alloc(size, align);
-}
-void* operator new[](std::size_t size, std::align_val_t align) {
-    return counted_aligned_alloc(size, align);
-}
-void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
-    ++thread_allocations;
-    return std::malloc(size == 0 ? 1 : size);
-}
-void* operator new[](std::size_t size, const std::nothrow_t&) noexcept {
-    ++thread_allocations;
-    return std::malloc(size == 0 ? 1 : size);
-}
-void operator delete(void* p) noexcept {
-    std::free(p);
-}
-void operator delete[](void* p) noexcept {
-    std::free(p);
-}
-void operator delete(void* p, std::size_t) noexcept {
-    std::free(p);
-}
-void operator delete[](void* p, std::size_t) noexcept {
-    std::free(p);
-}
-void operator delete(void* p, const std::nothrow_t&) noexcept {
-    std::free(p);
-}
-void operator delete[](void* p, const std::nothrow_t&) noexcept {
-    std::free(p);
-}
-void operator delete(void* p, std::align_val_t) noexcept {
-    std::free(p);
-}
-void operator delete[](void* p, std::align_val_t) noexcept {
-    std::free(p);
-}
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept {
-    std::free(p);
-}
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept {
-    std::free(p);
-}
 
 namespace {
 
@@ -106,9 +42,9 @@ struct window {
 
 template <class Awaitable>
 eager_task measure(Awaitable aw, window* w) {
-    w->at_start = thread_allocations;
+    w->at_start = allocations_now();
     auto r = co_await std::move(aw);
-    w->after_resume = thread_allocations;
+    w->after_resume = allocations_now();
     w->got_value = r.has_value();
     w->cancelled = !r.has_value() && r.error() == oneshot::recv_error::cancelled;
 }
@@ -149,9 +85,9 @@ TEST_CASE("awaiting allocates nothing: inline resumption", "[coroutine][allocati
     test_support::open(tx, rx);
     window w;
     eager_task t = measure(rx.recv_async(), &w); // the frame is allocated here; then it suspends
-    const long suspended = thread_allocations;
+    const long suspended = allocations_now();
     const bool sent = std::move(tx).send(1).has_value(); // resumes inline, here
-    const long after_send = thread_allocations;
+    const long after_send = allocations_now();
     REQUIRE(t.done());
     CHECK(sent);
     CHECK(w.got_value);
@@ -168,11 +104,11 @@ TEST_CASE("awaiting allocates nothing: scheduler hook invocable with a handle",
     std::coroutine_handle<> pending;
     window w;
     eager_task t = measure(std::move(rx).recv_async().resume_on(handle_slot{&pending}), &w);
-    const long suspended = thread_allocations;
+    const long suspended = allocations_now();
     const bool sent = std::move(tx).send(2).has_value(); // hands the handle to the scheduler
     const bool was_scheduled = static_cast<bool>(pending);
     if (was_scheduled) pending.resume();
-    const long after = thread_allocations;
+    const long after = allocations_now();
     REQUIRE(was_scheduled);
     REQUIRE(t.done());
     CHECK(sent);
@@ -188,11 +124,11 @@ TEST_CASE("awaiting allocates nothing: pointer to a post(f) executor", "[corouti
     one_slot_executor ex;
     window w;
     eager_task t = measure(rx.recv_async().resume_on(&ex), &w);
-    const long suspended = thread_allocations;
+    const long suspended = allocations_now();
     const bool sent = std::move(tx).send(3).has_value();
     const bool was_scheduled = ex.has_pending();
     if (was_scheduled) ex.run_pending();
-    const long after = thread_allocations;
+    const long after = allocations_now();
     REQUIRE(was_scheduled);
     REQUIRE(t.done());
     CHECK(sent);
@@ -211,21 +147,21 @@ TEST_CASE("awaiting allocates nothing: stop-token registration and cancellation"
     one_slot_executor ex;
     window w;
     eager_task t = measure(rx.recv_async(src.get_token()).resume_on(&ex), &w);
-    const long suspended = thread_allocations;
+    const long suspended = allocations_now();
     src.request_stop(); // the callback hands the coroutine to the executor
     const bool was_scheduled = ex.has_pending();
     if (was_scheduled) ex.run_pending();
-    const long after = thread_allocations;
+    const long after = allocations_now();
     REQUIRE(was_scheduled);
     REQUIRE(t.done());
     CHECK(w.cancelled);
     CHECK(suspended == w.at_start);
     CHECK(after == suspended);
     // The message sent after the cancellation is still there, and taking it allocates nothing.
-    const long before_send = thread_allocations;
+    const long before_send = allocations_now();
     const bool sent = std::move(tx).send(4).has_value();
     auto r = rx.try_recv();
-    const long after_recv = thread_allocations;
+    const long after_recv = allocations_now();
     CHECK(sent);
     REQUIRE(r.has_value());
     CHECK(r.value() == 4);

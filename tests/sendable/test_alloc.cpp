@@ -3,82 +3,17 @@
 // This binary replaces the global operator new to count allocations made by the current thread.
 #include "catch.hpp"
 
-// The replacements below pair operator new with malloc and operator delete with free. Once GCC
-// inlines both into a caller it reports that pairing as a mismatch (a false positive for replaced
-// global operators).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
+#include "support/counting_new.hpp"
 
 #include <sendable/sendable.hpp>
 
 #include <array>
 #include <cstddef>
-#include <cstdlib>
-#include <new>
 #include <thread>
 #include <utility>
 #include <vector>
 
-namespace {
-thread_local std::size_t allocation_count = 0;
-} // namespace
-
-namespace {
-void* counted_allocate(std::size_t size) noexcept {
-    ++allocation_count;
-    return std::malloc(size == 0 ? 1 : size);
-}
-} // namespace
-
-// Every non-aligned form is replaced, so each allocation is paired with the matching release (the
-// aligned forms keep the library's own pair).
-void* operator new(std::size_t size) {
-    if (void* p = counted_allocate(size)) {
-        return p;
-    }
-    throw std::bad_alloc();
-}
-void* operator new[](std::size_t size) {
-    if (void* p = counted_allocate(size)) {
-        return p;
-    }
-    throw std::bad_alloc();
-}
-void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
-    return counted_allocate(size);
-}
-void* operator new[](std::size_t size, const std::nothrow_t&) noexcept {
-    return counted_allocate(size);
-}
-void operator delete(void* p) noexcept {
-    std::free(p);
-}
-void operator delete[](void* p) noexcept {
-    std::free(p);
-}
-void operator delete(void* p, std::size_t) noexcept {
-    std::free(p);
-}
-void operator delete[](void* p, std::size_t) noexcept {
-    std::free(p);
-}
-void operator delete(void* p, const std::nothrow_t&) noexcept {
-    std::free(p);
-}
-void operator delete[](void* p, const std::nothrow_t&) noexcept {
-    std::free(p);
-}
-
-namespace {
-/// Allocations made by `f` on this thread.
-template <class F>
-std::size_t allocations_of(F&& f) {
-    const std::size_t before = allocation_count;
-    std::forward<F>(f)();
-    return allocation_count - before;
-}
-} // namespace
+using test_support::allocations_of;
 
 TEST_CASE("the allocation counter sees allocations", "[alloc]") {
     // Fails if something (e.g. valgrind) interposes operator new: the other counts would be meaningless.
