@@ -28,6 +28,8 @@
 /// never destroyed and its memory is never freed).
 #pragma once
 
+#include <oneshot/detail/config.hpp>
+
 #include <atomic>
 #include <cstddef>
 #include <cstdint>

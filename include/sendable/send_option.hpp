@@ -7,6 +7,8 @@
 /// object over, empty the slot; on the new thread call `post_send()` to re-pin it there.
 #pragma once
 
+#include <oneshot/detail/config.hpp>
+
 #include <atomic>
 #include <cstdint>
 #include <memory>

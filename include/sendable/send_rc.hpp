@@ -25,6 +25,8 @@
 /// object itself is an ordinary object: handing one to another thread must be synchronised as usual.
 #pragma once
 
+#include <oneshot/detail/config.hpp>
+
 #include <cstddef>
 #include <cstdint>
 #include <functional>

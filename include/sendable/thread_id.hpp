@@ -7,6 +7,8 @@
 /// in the life of any process) and caches it in a constant-initialised `thread_local`.
 #pragma once
 
+#include <oneshot/detail/config.hpp>
+
 #include <atomic>
 #include <cstdint>
 

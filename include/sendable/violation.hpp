@@ -15,6 +15,8 @@
 ///   message to stderr and calls `std::abort()`.
 #pragma once
 
+#include <oneshot/detail/config.hpp>
+
 #include <atomic>
 #include <cstddef>
 #include <cstdio>

@@ -27,12 +27,6 @@
 #include <type_traits>
 #include <utility>
 
-#if defined(_MSC_VER) && !defined(__clang__)
-#define ONESHOT_NO_UNIQUE_ADDRESS [[msvc::no_unique_address]]
-#else
-#define ONESHOT_NO_UNIQUE_ADDRESS [[no_unique_address]]
-#endif
-
 namespace oneshot::detail {
 
 namespace bits {
