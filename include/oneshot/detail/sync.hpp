@@ -94,7 +94,7 @@ struct std_sync {
         injected_delay();
         detail::wake_all(w);
     }
-    static void relax() noexcept { cpu_relax(); }
+    static void relax() noexcept { spin_pause(); }
     static void yield() noexcept { std::this_thread::yield(); }
 
     /// The one allocation of a channel, and its release.
