@@ -3,6 +3,9 @@ include_guard(GLOBAL)
 
 option(ONESHOT_WARNINGS_AS_ERRORS "Treat compiler warnings in oneshot's own targets as errors" OFF)
 option(ONESHOT_TEST_DELAY "Inject random delays at every atomic step of the channel (stress builds)" OFF)
+option(ONESHOT_TEST_PORTABLE_WAIT
+  "Build the tests with ONESHOT_PORTABLE_WAIT=1: receivers sleep on the mutex + condition variable table that macOS and the BSDs use, instead of futex/WaitOnAddress"
+  OFF)
 
 # Warnings for our own targets only (never for third-party code).
 add_library(oneshot_warnings INTERFACE)
@@ -19,6 +22,10 @@ else()
 endif()
 if(ONESHOT_TEST_DELAY)
   target_compile_definitions(oneshot_warnings INTERFACE ONESHOT_TEST_DELAY=1)
+endif()
+# Every test, example and benchmark links oneshot_warnings, so the whole program agrees on the wait.
+if(ONESHOT_TEST_PORTABLE_WAIT)
+  target_compile_definitions(oneshot_warnings INTERFACE ONESHOT_PORTABLE_WAIT=1)
 endif()
 
 # oneshot_fetch_dependency(<name> <url>): download an archive for FetchContent, or stop with a message
