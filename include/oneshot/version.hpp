@@ -1,5 +1,5 @@
 /// @file version.hpp
-/// @brief The library version. CMake refuses to configure when these disagree with `project()`.
+/// @brief The library version: the only place it is written (CMake reads it from here).
 #pragma once
 
 /// Major version: incremented for incompatible API changes.
