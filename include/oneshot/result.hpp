@@ -172,17 +172,17 @@ public:
 
     /// The value; `bad_result_access` (or abort without exceptions) if an error is held.
     [[nodiscard]] constexpr T& value() & {
-        check();
+        ensure_value();
         return value_;
     }
     /// The value; `bad_result_access` (or abort without exceptions) if an error is held.
     [[nodiscard]] constexpr const T& value() const& {
-        check();
+        ensure_value();
         return value_;
     }
     /// The value, moved out; `bad_result_access` (or abort without exceptions) if an error is held.
     [[nodiscard]] constexpr T&& value() && {
-        check();
+        ensure_value();
         return std::move(value_);
     }
 
@@ -216,7 +216,7 @@ public:
     }
 
 private:
-    constexpr void check() const {
+    constexpr void ensure_value() const {
         if (!has_value_) detail::report_bad_result_access();
     }
     constexpr void destroy() noexcept {
