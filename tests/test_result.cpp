@@ -3,7 +3,9 @@
 
 #include <oneshot/result.hpp>
 
+#include <cstring>
 #include <memory>
+#include <new>
 #include <string>
 #include <type_traits>
 
@@ -86,6 +88,59 @@ TEST_CASE("result<void, E>", "[result]") {
     REQUIRE(bad.error() == err::bad);
     ok = bad;
     REQUIRE(ok.error() == err::bad);
+}
+
+TEST_CASE("a default-constructed result holds a value-initialised T", "[result]") {
+    result<int, err> i;
+    REQUIRE(i.has_value());
+    REQUIRE(*i == 0);
+    result<std::string, err> s;
+    REQUIRE(s.has_value());
+    REQUIRE(s->empty());
+    struct with_default {
+        int x = 7;
+    };
+    result<with_default, err> d;
+    REQUIRE(d->x == 7);
+
+    // Value-initialised, not left indeterminate: constructed over garbage, the int is still 0.
+    alignas(result<int, err>) unsigned char storage[sizeof(result<int, err>)];
+    std::memset(storage, 0xA5, sizeof storage);
+    auto* over_garbage = new (storage) result<int, err>;
+    REQUIRE(over_garbage->has_value());
+    REQUIRE(**over_garbage == 0);
+    std::destroy_at(over_garbage);
+
+    // Also in constant expressions, as std::expected.
+    constexpr result<int, err> c;
+    STATIC_REQUIRE(c.has_value() && *c == 0);
+}
+
+TEST_CASE("result<void, E> default-constructs to success", "[result]") {
+    result<void, err> ok;
+    REQUIRE(ok.has_value());
+    REQUIRE(static_cast<bool>(ok));
+    ok.value(); // does not throw
+    constexpr result<void, err> c;
+    STATIC_REQUIRE(c.has_value());
+    STATIC_REQUIRE(std::is_nothrow_default_constructible_v<result<void, err>>);
+}
+
+TEST_CASE("result is default-constructible exactly when T is", "[result]") {
+    struct no_default {
+        explicit no_default(int) {}
+    };
+    struct throwing_default {
+        throwing_default() noexcept(false) {}
+    };
+    STATIC_REQUIRE(std::is_default_constructible_v<result<int, err>>);
+    STATIC_REQUIRE(std::is_nothrow_default_constructible_v<result<int, err>>);
+    STATIC_REQUIRE(std::is_default_constructible_v<result<std::string, err>>);
+    STATIC_REQUIRE_FALSE(std::is_default_constructible_v<result<no_default, err>>);
+    STATIC_REQUIRE(std::is_default_constructible_v<result<throwing_default, err>>);
+    STATIC_REQUIRE_FALSE(std::is_nothrow_default_constructible_v<result<throwing_default, err>>);
+    // The error type does not matter: the default is a value.
+    STATIC_REQUIRE(std::is_default_constructible_v<result<int, no_default>>);
 }
 
 TEST_CASE("result destroys what it holds exactly once", "[result]") {

@@ -87,6 +87,12 @@ public:
     /// The type of the error alternative.
     using error_type = E;
 
+    /// Holds a value-initialised `T` (`T()`: zero for scalars), like `std::expected`. Only when `T`
+    /// is default-constructible.
+    constexpr result() noexcept(
+        std::is_nothrow_default_constructible_v<T>) requires std::is_default_constructible_v<T>
+        : value_(), has_value_(true) {}
+
     /// Holds `T(std::forward<U>(v))`.
     template <class U = T>
         requires(std::constructible_from<T, U> && !std::same_as<std::remove_cvref_t<U>, result> &&
@@ -245,10 +251,10 @@ public:
     /// The type of the error alternative.
     using error_type = E;
 
+    /// Holds success (like `std::expected<void, E>`).
+    constexpr result() noexcept : nothing_(), has_value_(true) {}
     /// Holds success.
-    constexpr result() noexcept : has_value_(true) {}
-    /// Holds success.
-    constexpr explicit result(std::in_place_t) noexcept : has_value_(true) {}
+    constexpr explicit result(std::in_place_t) noexcept : nothing_(), has_value_(true) {}
     /// Holds an error constructed from `args`.
     template <class... Args>
     constexpr explicit result(unexpect_t,
@@ -264,13 +270,19 @@ public:
     constexpr result(const result& other) noexcept(
         std::is_nothrow_copy_constructible_v<E>) requires std::is_copy_constructible_v<E>
         : has_value_(other.has_value_) {
-        if (!has_value_) std::construct_at(std::addressof(error_), other.error_);
+        if (has_value_)
+            std::construct_at(std::addressof(nothing_));
+        else
+            std::construct_at(std::addressof(error_), other.error_);
     }
     /// Moves the value or the error out of `other` (which keeps a moved-from alternative).
     constexpr result(result&& other) noexcept(
         std::is_nothrow_move_constructible_v<E>) requires std::is_move_constructible_v<E>
         : has_value_(other.has_value_) {
-        if (!has_value_) std::construct_at(std::addressof(error_), std::move(other.error_));
+        if (has_value_)
+            std::construct_at(std::addressof(nothing_));
+        else
+            std::construct_at(std::addressof(error_), std::move(other.error_));
     }
 
     /// Replaces the content with a copy of `other`'s.
@@ -288,7 +300,10 @@ public:
         if (this != &other) {
             destroy();
             has_value_ = other.has_value_;
-            if (!has_value_) std::construct_at(std::addressof(error_), std::move(other.error_));
+            if (has_value_)
+                std::construct_at(std::addressof(nothing_));
+            else
+                std::construct_at(std::addressof(error_), std::move(other.error_));
         }
         return *this;
     }
@@ -318,7 +333,11 @@ private:
         if (!has_value_) std::destroy_at(std::addressof(error_));
     }
 
+    // `nothing_` is the active member on success, so that a successful result is fully
+    // initialised (and usable in constant expressions).
+    struct nothing {};
     union {
+        nothing nothing_;
         E error_;
     };
     bool has_value_;
