@@ -16,23 +16,31 @@
 /// Cost: `park` is O(1) amortised (a marks compare, a few stores, a vector push_back for the first rc
 /// of each value); `is_ready` is O(1) (a running count of values whose parked-rc count is below their
 /// reference count, updated as rcs are parked); `ready` and `unpark` are O(values parked). Nothing is
-/// hashed and nothing is rescanned. The registry's vector is the only allocation; each thread keeps
-/// the buffer of its largest finished migration for the next one, and `reserve` pre-sizes it.
+/// hashed and nothing is rescanned. The registry's vector (one pointer per value) is the only
+/// allocation; each thread keeps the buffer of its largest finished migration for the next one, and
+/// `reserve` pre-sizes it. A parked value's pin word names the migration's park mark and the tag of
+/// the pre_send that parked it (one of 4095 per thread, taken while it holds parked values), so "did
+/// this registry park it?" is one compare.
 ///
 /// Failure and abandonment. If `ready()` finds an rc that was not parked, or a pre_send is destroyed
 /// or `cancel()`ed before `ready()`, every value it parked is un-parked and is again usable on the
-/// original thread, exactly as before (rcs keep harmless marks, see send_rc.hpp). A post_send
-/// destroyed without `unpark()` leaves its values in transit forever: no thread can use, copy or
-/// destroy their rcs. That is defined: every such attempt reports a `violation_kind::in_transit`
-/// violation (a destructor reports too, and if the handler returns the rc is leaked; the value is
-/// never destroyed and its memory is never freed).
+/// original thread, exactly as before; the marks of the failed attempt are reclaimed as soon as
+/// their rcs are re-parked or destroyed (see send_rc.hpp). A post_send destroyed without `unpark()`
+/// leaves its values in transit forever: no thread can use, copy or destroy their rcs. That is
+/// defined: every such attempt reports a `violation_kind::in_transit` violation (a destructor
+/// reports too, and if the handler returns the rc is leaked; the value is never destroyed and its
+/// memory is never freed).
 #pragma once
 
 #include <oneshot/detail/config.hpp>
 
+#include <array>
 #include <atomic>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -57,8 +65,31 @@ struct park_status {
 };
 
 namespace detail {
-/// Source of pre_send session ids (never 0, never reused).
-inline std::atomic<std::uint64_t> next_session_id{1};
+
+/// The pre_send tags in use on this thread: bit `t % 64` of word `t / 64` for tag t. Tag 0 (in
+/// nobody's hands) marks a pre_send without parked values and is never handed out. Constant-
+/// initialised and trivially destructible, like `thread_key`.
+inline constinit thread_local std::array<std::uint64_t, pin_tag_count / 64> tags_in_use{1};
+
+/// Takes a free pre_send tag of the calling thread. Aborts if `pin_tag_count - 1` pre_sends on this
+/// thread hold parked values at once (or were destroyed elsewhere while holding some).
+[[nodiscard]] inline std::uint32_t acquire_tag() noexcept {
+    for (std::size_t word = 0; word < tags_in_use.size(); ++word) {
+        const std::uint64_t used = tags_in_use[word];
+        if (used != ~std::uint64_t{0}) {
+            const auto bit = static_cast<unsigned>(std::countr_one(used));
+            tags_in_use[word] = used | (std::uint64_t{1} << bit);
+            return static_cast<std::uint32_t>(word * 64 + bit);
+        }
+    }
+    std::fputs("sendable: more than 4095 pre_sends hold parked values on one thread\n", stderr);
+    std::abort();
+}
+
+/// Gives a tag taken by acquire_tag on the calling thread back.
+inline void release_tag(std::uint32_t tag) noexcept {
+    tags_in_use[tag / 64] &= ~(std::uint64_t{1} << (tag % 64));
+}
 
 using registry_buffer = std::vector<control_block*>;
 
@@ -115,20 +146,18 @@ class pre_send {
 public:
     /// An empty registry pinned to the calling thread.
     pre_send() noexcept
-        : blocks_(detail::take_registry_buffer()),
-          session_(detail::next_session_id.fetch_add(1, std::memory_order_relaxed)),
-          owner_(detail::current_thread_key()) {}
+        : blocks_(detail::take_registry_buffer()), owner_(detail::current_thread_key()) {}
 
     pre_send(const pre_send&) = delete;
     pre_send& operator=(const pre_send&) = delete;
 
-    /// Takes over `other`'s parked values; `other` becomes an empty registry with a fresh session.
+    /// Takes over `other`'s parked values (and the tag they carry); `other` becomes an empty
+    /// registry.
     pre_send(pre_send&& other) noexcept
         : blocks_(std::move(other.blocks_)),
           unready_(std::exchange(other.unready_, 0)),
-          session_(std::exchange(other.session_,
-                                 detail::next_session_id.fetch_add(1, std::memory_order_relaxed))),
-          owner_(other.owner_) {
+          owner_(other.owner_),
+          tag_(std::exchange(other.tag_, 0)) {
         other.blocks_.clear();
     }
 
@@ -140,9 +169,8 @@ public:
             blocks_ = std::move(other.blocks_);
             other.blocks_.clear();
             unready_ = std::exchange(other.unready_, 0);
-            session_ = std::exchange(
-                other.session_, detail::next_session_id.fetch_add(1, std::memory_order_relaxed));
             owner_ = other.owner_;
+            tag_ = std::exchange(other.tag_, 0);
         }
         return *this;
     }
@@ -238,52 +266,76 @@ private:
         }
     }
 
+    /// True if `pin`, the pin word of a value, says this registry parked it.
+    [[nodiscard]] bool parked_here(std::uint64_t pin) const noexcept {
+        // tag_ is 0 while this registry holds nothing, and no parked value carries tag 0.
+        return (pin & ~detail::pin_mark_mask) == detail::parked_pin(owner_, tag_, 0);
+    }
+
+    /// Reports why a value whose pin word is `pin` cannot be parked by this registry (on the thread
+    /// with pin key `me`): parked by another pre_send, pinned elsewhere, in transit, or (pinned here)
+    /// its marks are exhausted.
+    [[noreturn]] static void refuse_park(std::uint64_t pin, std::uint64_t me) {
+        if (pin == me) {
+            detail::report_kind(violation_kind::marks_exhausted, "pre_send::park",
+                                detail::pin_thread(pin));
+        }
+        if (detail::parked_by_thread(pin, me)) {
+            detail::report_kind(violation_kind::parked_elsewhere, "pre_send::park",
+                                detail::pin_thread(pin));
+        }
+        detail::report(detail::pin_violation(pin, me, "pre_send::park"));
+    }
+
     /// The work of `park` for any T: `bits` is the rc's word (address | mark).
     void park_block(detail::control_block& block, std::uintptr_t& bits) {
         check_owner("pre_send::park");
         const std::uint64_t me = owner_;
+        // Relaxed: only this thread stores a pin word that names it, so a match is this thread's own
+        // store; a value handed over by another thread was ordered by that hand-off.
         const std::uint64_t pin = block.pin.load(std::memory_order_relaxed);
         const auto rc_mark = static_cast<unsigned>(bits & detail::mark_mask);
-        if (pin == (me | detail::pin_parked_bit)) {
-            // Already parked on this thread: by this registry (maybe through this very rc) or another.
-            if (block.session() != session_) [[unlikely]] {
-                detail::report_kind(violation_kind::parked_elsewhere, "pre_send::park",
-                                    detail::pin_thread(pin));
+        if (pin != me) {
+            // Already parked here (maybe through this very rc), or not parkable.
+            if (!parked_here(pin)) [[unlikely]] {
+                refuse_park(pin, me);
             }
-            const unsigned mark = block.mark();
+            const unsigned mark = detail::pin_mark(pin);
             if (rc_mark == mark) {
                 return; // this rc is already parked here: no-op
             }
+            if (rc_mark != 0) {
+                --block.marked[rc_mark - 1];
+            }
             bits = (bits & ~detail::mark_mask) | mark;
-            if (++block.parked == block.strong) {
+            if (++block.marked[mark - 1] == block.strong) {
                 --unready_;
             }
             return;
         }
-        if (pin != me) [[unlikely]] {
-            detail::report(detail::pin_violation(pin, me, "pre_send::park"));
-        }
-        // First rc of this value: choose a mark no live rc of it carries.
-        unsigned in_use = block.marks_in_use();
-        if (block.strong == 1) {
-            in_use = 1U << rc_mark; // the only rc is this one: the set is exact
-        }
-        unsigned mark = 0;
-        while (mark < detail::mark_count && (in_use & (1U << mark)) != 0) {
+        // First rc of this value: choose a mark in 1..3 that no live rc carries (the counts are exact).
+        unsigned mark = 1;
+        while (mark <= detail::away_mark_count && block.marked[mark - 1] != 0) {
             ++mark;
         }
-        if (mark == detail::mark_count) [[unlikely]] {
-            detail::report_kind(violation_kind::marks_exhausted, "pre_send::park",
-                                detail::pin_thread(pin));
+        if (mark > detail::away_mark_count) [[unlikely]] {
+            refuse_park(pin, me);
         }
         blocks_.push_back(&block); // may throw: nothing has changed yet
-        block.set_park(session_, in_use | (1U << mark), mark);
-        block.parked = 1;
-        bits = (bits & ~detail::mark_mask) | mark;
+        if (tag_ == 0) {
+            tag_ = detail::acquire_tag();
+        }
         if (block.strong != 1) {
             ++unready_;
         }
-        block.pin.store(me | detail::pin_parked_bit, std::memory_order_relaxed);
+        if (rc_mark != 0) {
+            --block.marked[rc_mark - 1]; // not `mark`, whose count is 0
+        }
+        block.marked[mark - 1] = 1;
+        bits = (bits & ~detail::mark_mask) | mark;
+        // Relaxed: the pin word is only ever stored by the thread the value is pinned to; other
+        // threads read it only to refuse access, and parking publishes nothing to them.
+        block.pin.store(detail::parked_pin(me, tag_, mark), std::memory_order_relaxed);
     }
 
     [[nodiscard]] park_status status_of(const detail::control_block* block,
@@ -293,43 +345,48 @@ private:
         if (block == nullptr) {
             return status;
         }
+        // Relaxed: as in park_block, a pin word that names this thread is this thread's own store.
         const std::uint64_t pin = block->pin.load(std::memory_order_relaxed);
         if (pin == owner_) {
             return status; // pinned here, not parked
         }
-        if (pin != (owner_ | detail::pin_parked_bit)) {
+        if (!detail::parked_by_thread(pin, owner_)) {
             detail::report(detail::pin_violation(pin, owner_, "pre_send::park_status_of"));
         }
-        if (block->session() != session_) {
+        if (!parked_here(pin)) {
             status.parked_elsewhere = true;
             return status;
         }
         status.value_parked = true;
-        status.rc_parked = rc_mark == block->mark();
+        status.rc_parked = rc_mark == detail::pin_mark(pin);
         return status;
     }
 
-    /// Un-parks every value (back to this thread, usable) and empties the registry.
+    /// Un-parks every value (back to this thread, usable) and empties the registry. The mark counts
+    /// are exact already: the rcs parked keep this migration's mark, the others theirs.
     void unpark_all() noexcept {
         for (detail::control_block* block : blocks_) {
-            const unsigned mark = block->mark();
-            // If every rc got this registry's mark, no other mark is in use any more.
-            const unsigned in_use =
-                block->parked == block->strong ? (1U << mark) : block->marks_in_use();
-            block->set_park(0, in_use, mark);
-            block->parked = 0;
+            // Relaxed: the value stays on this thread, which alone stores its pin word.
             block->pin.store(owner_, std::memory_order_relaxed);
         }
         detail::recycle_registry_buffer(blocks_);
         unready_ = 0;
+        release_tag();
+    }
+
+    /// Gives this registry's tag back once it holds no parked value.
+    void release_tag() noexcept {
+        if (tag_ != 0) {
+            detail::release_tag(std::exchange(tag_, 0));
+        }
     }
 
     friend class post_send;
 
     std::vector<detail::control_block*> blocks_;
-    std::size_t unready_ = 0;   // parked values with parked < strong
-    std::uint64_t session_ = 0; // this registry's id, stored in the values it parks
-    std::uint64_t owner_ = 0;   // pin key of the thread this registry is pinned to
+    std::size_t unready_ = 0; // parked values with rcs that are not parked
+    std::uint64_t owner_ = 0; // pin key of the thread this registry is pinned to
+    std::uint32_t tag_ = 0;   // this registry's tag on that thread while it parks values
 };
 
 /// The token of a migration in flight: the values it carries are pinned to no thread until
@@ -367,6 +424,8 @@ public:
     void unpark() && noexcept {
         const std::uint64_t me = detail::current_thread_key();
         for (detail::control_block* block : blocks_) {
+            // Relaxed: the caller received this token through a synchronising hand-off, which
+            // orders every write of the old thread (the value, ready()'s pin store) before this.
             block->pin.store(me, std::memory_order_relaxed);
         }
         detail::recycle_registry_buffer(blocks_);
@@ -391,16 +450,16 @@ inline post_send pre_send::ready() && {
                             detail::pin_thread(owner_), unready);
     }
     for (detail::control_block* block : blocks_) {
-        // Every rc now carries this registry's mark, so it is the only mark in use.
-        const unsigned mark = block->mark();
-        block->set_park(0, 1U << mark, mark);
-        block->parked = 0;
+        // Every rc now carries this registry's mark (its count is `strong`, the others are 0).
+        // Relaxed: no thread may use the value until unpark(), which the hand-off of the token
+        // orders after this store.
         block->pin.store(detail::pin_in_transit, std::memory_order_relaxed);
     }
     post_send token;
     token.blocks_ = std::move(blocks_);
     blocks_.clear();
     unready_ = 0;
+    release_tag();
     return token;
 }
 

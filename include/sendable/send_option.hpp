@@ -192,16 +192,21 @@ public:
     /// touched). Thread safety: meant for a thread other than the pinned one; the hand-over must be
     /// synchronised.
     void post_send() {
+        // Relaxed: read only for the report; the hand-over that brought this object here orders the
+        // old thread's stores before this one.
         const std::uint64_t pin = pin_.load(std::memory_order_relaxed);
         if (engaged_) {
             detail::report_kind(violation_kind::option_not_empty, "send_option::post_send",
                                 detail::pin_thread(pin));
         }
+        // Relaxed: only the thread that now owns the (empty) option stores its pin; later hand-overs
+        // are synchronised by whoever performs them.
         pin_.store(detail::current_thread_key(), std::memory_order_relaxed);
     }
 
     /// The thread it is pinned to. Unchecked (reads only the atomic pin), so any thread may ask.
     [[nodiscard]] thread_id pinned_thread() const noexcept {
+        // Relaxed: a snapshot for information only; nothing is accessed on the strength of it.
         return detail::pin_thread(pin_.load(std::memory_order_relaxed));
     }
 

@@ -5,14 +5,16 @@
 ///
 /// Design. A send_rc is one word: the address of its allocation, whose two low bits hold the rc's
 /// *park mark*. One allocation holds a 24-byte control block (see detail/control_block.hpp: pin word,
-/// park word, strong count, parked count) followed by the value. The Rust crate gives every rc a
-/// second word, a unique id, so a registry can tell which rcs it has parked. Here the registry gives
-/// the value a mark (one of four, chosen so that no live rc of the value carries it) and parking an rc
-/// stores that mark in the rc's own low bits: "is this rc parked?" is a two-bit compare, "has every
-/// rc been parked?" is `parked == strong`, and nothing is ever hashed or rescanned. Marks left behind
-/// by a successful migration or by an abandoned one are harmless: a later registry picks a mark that
-/// is not in use. (Only after several abandoned migrations whose marked rcs are all still alive can
-/// the four marks run out; park then reports `violation_kind::marks_exhausted`.)
+/// strong count, and how many live rcs carry each park mark) followed by the value. The Rust crate
+/// gives every rc a second word, a unique id, so a registry can tell which rcs it has parked. Here
+/// the registry gives the value a mark (1, 2 or 3, chosen so that no live rc of the value carries it)
+/// and parking an rc stores that mark in the rc's own low bits: "is this rc parked?" is a two-bit
+/// compare, "has every rc been parked?" is "does the count of that mark equal the strong count?",
+/// and nothing is ever hashed or rescanned. New rcs and copies carry mark 0, and the counts of marks
+/// 1..3 are exact (destroying an rc with one of them decrements its count), so the marks left by a
+/// successful, refused or abandoned migration are reclaimed as soon as their rcs are re-parked or
+/// destroyed. (Only three live rcs that each kept a different mark from three abandoned migrations
+/// exhaust the marks; park then reports `violation_kind::marks_exhausted`.)
 ///
 /// Sizes: `sizeof(send_rc<T>) == sizeof(void*)` for every T; the per-value overhead is the 24-byte
 /// control block (plus padding up to `alignof(T)` when that exceeds 8), in the same allocation.
@@ -122,7 +124,7 @@ public:
         if (block_type* block = other.block()) {
             check_pin(block->pin, "send_rc copy constructor");
             detail::increment_strong(*block);
-            bits_ = other.bits_;
+            bits_ = reinterpret_cast<std::uintptr_t>(block); // a copy carries the home mark 0
         }
     }
 
@@ -135,6 +137,7 @@ public:
     send_rc& operator=(const send_rc& other) {
         block_type* incoming = other.block();
         block_type* outgoing = block();
+        const std::uintptr_t outgoing_mark = bits_ & detail::mark_mask;
         if (incoming != nullptr) {
             check_pin(incoming->pin, "send_rc copy assignment");
         }
@@ -144,10 +147,11 @@ public:
         if (incoming != nullptr) {
             detail::increment_strong(*incoming);
         }
-        // `other` may live inside the outgoing value: read it before releasing.
-        bits_ = other.bits_;
+        // `other` may live inside the outgoing value: read it before releasing. The copy carries
+        // the home mark 0.
+        bits_ = reinterpret_cast<std::uintptr_t>(incoming);
         if (outgoing != nullptr) {
-            release_checked(outgoing);
+            release_checked(outgoing, outgoing_mark);
         }
         return *this;
     }
@@ -158,12 +162,13 @@ public:
     send_rc& operator=(send_rc&& other) {
         if (this != &other) {
             block_type* outgoing = block();
+            const std::uintptr_t outgoing_mark = bits_ & detail::mark_mask;
             if (outgoing != nullptr) {
                 check_pin(outgoing->pin, "send_rc move assignment");
             }
             bits_ = std::exchange(other.bits_, 0);
             if (outgoing != nullptr) {
-                release_checked(outgoing);
+                release_checked(outgoing, outgoing_mark);
             }
         }
         return *this;
@@ -176,7 +181,7 @@ public:
     ~send_rc() {
         if (block_type* block = this->block()) {
             if (detail::check_pin_in_destructor(block->pin, "send_rc destructor")) {
-                release_checked(block);
+                release_checked(block, bits_ & detail::mark_mask);
             }
         }
     }
@@ -186,8 +191,9 @@ public:
     void reset() {
         if (block_type* block = this->block()) {
             check_pin(block->pin, "send_rc::reset");
+            const std::uintptr_t mark = bits_ & detail::mark_mask;
             bits_ = 0;
-            release_checked(block);
+            release_checked(block, mark);
         }
     }
 
@@ -242,6 +248,7 @@ public:
     /// reads only the atomic pin word, so any thread may ask (the answer may be stale at once).
     [[nodiscard]] thread_id pinned_thread() const noexcept {
         block_type* block = this->block();
+        // Relaxed: a snapshot for information only; nothing is accessed on the strength of it.
         return block == nullptr ? 0
                                 : detail::pin_thread(block->pin.load(std::memory_order_relaxed));
     }
@@ -292,11 +299,14 @@ private:
         return block;
     }
 
-    /// Drops one reference to an already checked block; the last one destroys and frees.
-    static void release_checked(block_type* block) noexcept {
+    /// Drops one reference, which carried park mark `mark`, to an already checked block; the last
+    /// one destroys and frees.
+    static void release_checked(block_type* block, std::uintptr_t mark) noexcept {
         if (--block->strong == 0) {
             block->destroy_value();
             delete block;
+        } else {
+            detail::forget_mark(*block, mark);
         }
     }
 

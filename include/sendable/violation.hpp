@@ -45,8 +45,9 @@ enum class violation_kind : unsigned char {
     option_not_empty,
     /// A value was accessed through an empty `send_rc` or an empty `send_option` (`*`, `->`, park).
     empty,
-    /// `pre_send::park` found every park mark of the value still in use by rcs left marked by several
-    /// abandoned migrations (see pre_send.hpp); use or destroy those rcs, or migrate once, first.
+    /// `pre_send::park` found each of the three park marks a migration can use carried by a live rc
+    /// of the value, left by abandoned or refused migrations (see send_rc.hpp); destroy or reassign
+    /// some of those rcs (a copy carries the home mark 0, which no migration uses), then park again.
     marks_exhausted,
 };
 
@@ -80,8 +81,8 @@ struct violation {
         return "send_option holds a value; only an empty one may be re-pinned to another thread";
     case violation_kind::empty: return "access through an empty handle";
     case violation_kind::marks_exhausted:
-        return "rcs left marked by abandoned pre_sends must be used or destroyed before parking "
-               "again";
+        return "every park mark is held by rcs left by abandoned pre_sends; destroy or reassign "
+               "some of them before parking again";
     }
     return "unknown violation";
 }
@@ -174,11 +175,14 @@ inline std::atomic<violation_handler> installed_violation_handler{nullptr};
 /// (nullptr if it was the default). Thread safety: may be called from any thread at any time; a
 /// violation being reported concurrently uses either the old or the new handler.
 inline violation_handler set_violation_handler(violation_handler handler) noexcept {
+    // acq_rel: publishes whatever the new handler's code relies on to the threads that load it
+    // (release), and orders the previous handler's installation before its return here (acquire).
     return detail::installed_violation_handler.exchange(handler, std::memory_order_acq_rel);
 }
 
 /// The installed handler, or nullptr when the default is in force. Thread safety: any thread.
 [[nodiscard]] inline violation_handler get_violation_handler() noexcept {
+    // Acquire: pairs with the release in set_violation_handler.
     return detail::installed_violation_handler.load(std::memory_order_acquire);
 }
 

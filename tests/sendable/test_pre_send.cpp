@@ -5,6 +5,10 @@
 
 #include <sendable/sendable.hpp>
 
+#include <algorithm>
+#include <cstddef>
+#include <random>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -412,6 +416,314 @@ TEST_CASE("marks run out only after several abandoned partial migrations", "[pre
     REQUIRE(d.use_count() == 1);
     ps.park(d);
     REQUIRE(ps.is_ready());
+}
+
+namespace {
+
+/// Parks every rc in `rcs`, then expects ready() to refuse with a not_ready violation.
+void refuse_ready(std::vector<send_rc<leaf>>& rcs) {
+    pre_send ps;
+    for (auto& rc : rcs) {
+        ps.park(rc);
+    }
+    REQUIRE_FALSE(ps.is_ready());
+    require_violation([&] { (void)std::move(ps).ready(); }, violation_kind::not_ready);
+}
+
+/// Parks every rc in `rcs` (all the rcs of their values), migrates them to a new thread, adds 1 to
+/// the value through each rc there, and migrates them back.
+void migrate_there_and_back(std::vector<send_rc<leaf>>& rcs) {
+    pre_send out;
+    for (auto& rc : rcs) {
+        out.park(rc);
+    }
+    REQUIRE(out.is_ready());
+    post_send token = std::move(out).ready();
+    // Thread start and join synchronise the hand-offs of `token` and `rcs` (captured by reference).
+    sendable_test::run_on_new_thread([&] {
+        std::move(token).unpark();
+        for (auto& rc : rcs) {
+            ++rc->value;
+        }
+        pre_send home;
+        for (auto& rc : rcs) {
+            home.park(rc);
+        }
+        token = std::move(home).ready();
+    });
+    std::move(token).unpark();
+}
+
+} // namespace
+
+TEST_CASE("refused ready() calls give their park marks back", "[pre_send][marks]") {
+    // graph[0] and graph[1] share a value that also has a stray rc outside the graph; graph[2] is
+    // the only rc of another value.
+    std::vector<send_rc<leaf>> graph;
+    graph.push_back(make_send_rc<leaf>(leaf{1}));
+    graph.push_back(graph[0]);
+    graph.push_back(make_send_rc<leaf>(leaf{10}));
+    send_rc<leaf> stray = graph[0];
+    for (int attempt = 0; attempt < 100; ++attempt) {
+        INFO("attempt " << attempt);
+        refuse_ready(graph);
+        // Usable here as before.
+        REQUIRE(stray->value == 1);
+        REQUIRE(stray.use_count() == 3);
+        REQUIRE(graph[2].use_count() == 1);
+    }
+    stray.reset(); // every rc is in the graph now
+    migrate_there_and_back(graph);
+    REQUIRE(graph[1]->value == 3); // 1, plus 1 through each of its two rcs
+    REQUIRE(graph[2]->value == 11);
+    REQUIRE(graph[0].use_count() == 2);
+
+    // Now the stray rc keeps a mark of its own, left by a cancelled migration: still no exhaustion.
+    stray = graph[0];
+    pre_send ps;
+    ps.park(stray);
+    ps.park(graph[0]);
+    ps.cancel();
+    for (int attempt = 0; attempt < 100; ++attempt) {
+        refuse_ready(graph);
+    }
+    graph.push_back(std::move(stray));
+    migrate_there_and_back(graph);
+    REQUIRE(graph[3]->value == 6);
+    REQUIRE(graph[3].use_count() == 3);
+}
+
+TEST_CASE("abandoned migrations give their park marks back", "[pre_send][marks]") {
+    std::vector<send_rc<leaf>> rcs;
+    rcs.push_back(make_send_rc<leaf>(leaf{1}));
+    rcs.push_back(rcs[0]);
+    rcs.push_back(rcs[0]);
+    for (int round = 0; round < 100; ++round) {
+        INFO("round " << round);
+        // Park two of the three rcs (a different pair each round), then abandon the migration.
+        send_rc<leaf>& first = rcs[static_cast<std::size_t>(round) % 3];
+        send_rc<leaf>& second = rcs[static_cast<std::size_t>(round + 1) % 3];
+        switch (round % 4) {
+        case 0: { // destroyed
+            pre_send ps;
+            ps.park(first);
+            ps.park(second);
+            break;
+        }
+        case 1: { // cancelled, then reused for the same pair
+            pre_send ps;
+            ps.park(first);
+            ps.park(second);
+            ps.cancel();
+            ps.park(second);
+            ps.park(first);
+            REQUIRE(ps.unready_value_count() == 1);
+            break;
+        }
+        case 2: { // move-assigned over
+            pre_send ps;
+            ps.park(first);
+            ps.park(second);
+            ps = pre_send();
+            break;
+        }
+        default: { // refused
+            pre_send ps;
+            ps.park(first);
+            ps.park(second);
+            require_violation([&] { (void)std::move(ps).ready(); }, violation_kind::not_ready);
+            break;
+        }
+        }
+        REQUIRE(rcs[0]->value == 1);
+        REQUIRE(rcs[0].use_count() == 3);
+    }
+    migrate_there_and_back(rcs);
+    REQUIRE(rcs[2]->value == 4);
+    REQUIRE(rcs[2].use_count() == 3);
+}
+
+TEST_CASE("refused, abandoned and successful migrations interleave", "[pre_send][marks]") {
+    std::vector<send_rc<leaf>> graph;
+    graph.push_back(make_send_rc<leaf>(leaf{0}));
+    graph.push_back(graph[0]);
+    for (int round = 0; round < 30; ++round) {
+        INFO("round " << round);
+        send_rc<leaf> stray = graph[static_cast<std::size_t>(round) % 2];
+        for (int refusal = 0; refusal <= round % 5; ++refusal) {
+            refuse_ready(graph);
+        }
+        {
+            pre_send abandoned; // parks the stray too this time, then is destroyed
+            abandoned.park(stray);
+            abandoned.park(graph[1]);
+        }
+        if (round % 3 == 0) {
+            graph.push_back(std::move(stray)); // the stray joins the graph
+        } else {
+            stray.reset();
+        }
+        migrate_there_and_back(graph);
+        if (graph.size() > 4) {
+            graph.resize(2);
+        }
+        REQUIRE(graph[0].use_count() == graph.size());
+    }
+    REQUIRE(graph[1]->value > 30);
+}
+
+TEST_CASE("park marks run out only while three live rcs keep three different marks",
+          "[pre_send][marks]") {
+    // Random copies, drops and migrations (parking a random subset of the rcs, then ready(),
+    // cancel() or destruction) against a model: every rc is in a class, 0 for new rcs and copies,
+    // otherwise the migration that parked it last; the marks run out exactly when three classes
+    // other than 0 are alive.
+    std::mt19937 random(20240601);
+    auto pick = [&](std::size_t n) {
+        return std::uniform_int_distribution<std::size_t>(0, n - 1)(random);
+    };
+    std::vector<send_rc<int>> rcs;
+    rcs.push_back(make_send_rc<int>(42));
+    std::vector<int> classes{0};
+    int next_class = 1;
+    int migrated = 0;
+    int refused = 0;
+    int exhausted = 0;
+    for (int step = 0; step < 4000; ++step) {
+        INFO("step " << step);
+        const std::size_t op = pick(4);
+        if (op == 0 && rcs.size() < 6) {
+            rcs.push_back(rcs[pick(rcs.size())]);
+            classes.push_back(0);
+        } else if (op == 1 && rcs.size() > 1) {
+            const std::size_t i = pick(rcs.size());
+            rcs.erase(rcs.begin() + static_cast<std::ptrdiff_t>(i));
+            classes.erase(classes.begin() + static_cast<std::ptrdiff_t>(i));
+        } else {
+            // Park a random non-empty subset, in a random order, some rcs twice.
+            const std::size_t all = (std::size_t{1} << rcs.size()) - 1;
+            const std::size_t subset = 1 + pick(all);
+            std::vector<std::size_t> order;
+            for (std::size_t i = 0; i < rcs.size(); ++i) {
+                if ((subset >> i) & 1U) {
+                    order.push_back(i);
+                    if (pick(4) == 0) {
+                        order.push_back(i);
+                    }
+                }
+            }
+            std::shuffle(order.begin(), order.end(), random);
+            std::set<int> marked;
+            for (int c : classes) {
+                if (c != 0) {
+                    marked.insert(c);
+                }
+            }
+            pre_send ps;
+            if (marked.size() == 3) {
+                require_violation([&] { ps.park(rcs[order[0]]); }, violation_kind::marks_exhausted);
+                REQUIRE(ps.parked_value_count() == 0);
+                ++exhausted;
+            } else {
+                for (std::size_t i : order) {
+                    ps.park(rcs[i]);
+                    REQUIRE(ps.park_status_of(rcs[i]).rc_parked);
+                }
+                for (std::size_t i = 0; i < rcs.size(); ++i) {
+                    REQUIRE(ps.park_status_of(rcs[i]).rc_parked == (((subset >> i) & 1U) != 0));
+                }
+                REQUIRE(ps.is_ready() == (subset == all));
+                const std::size_t end = pick(3);
+                if (end == 0 && subset == all) {
+                    post_send token = std::move(ps).ready();
+                    std::move(token).unpark();
+                    ++migrated;
+                } else if (end == 0) {
+                    require_violation([&] { (void)std::move(ps).ready(); },
+                                      violation_kind::not_ready);
+                    ++refused;
+                } else if (end == 1) {
+                    ps.cancel();
+                } // else: destroyed
+                for (std::size_t i = 0; i < rcs.size(); ++i) {
+                    if ((subset >> i) & 1U) {
+                        classes[i] = next_class;
+                    }
+                }
+                ++next_class;
+            }
+        }
+        REQUIRE(*rcs[0] == 42);
+        REQUIRE(rcs[0].use_count() == rcs.size());
+    }
+    REQUIRE(migrated > 50);
+    REQUIRE(refused > 50);
+    REQUIRE(exhausted > 10);
+}
+
+TEST_CASE("many pre_sends on one thread hold parked values at once and tell theirs apart",
+          "[pre_send]") {
+    constexpr std::size_t count = 300;
+    std::vector<send_rc<int>> values;
+    std::vector<send_rc<int>> others;
+    for (std::size_t i = 0; i < count; ++i) {
+        values.push_back(make_send_rc<int>(static_cast<int>(i)));
+        others.push_back(values.back());
+    }
+    std::vector<pre_send> registries(count);
+    for (std::size_t i = 0; i < count; ++i) {
+        registries[i].park(values[i]);
+    }
+    for (std::size_t i = 0; i < count; ++i) {
+        const std::size_t j = (i + 1) % count;
+        REQUIRE(registries[i].park_status_of(values[i]).value_parked);
+        REQUIRE(registries[i].park_status_of(values[j]).parked_elsewhere);
+        require_violation([&] { registries[i].park(others[j]); }, violation_kind::parked_elsewhere);
+    }
+    // Every other one finishes; the rest finish after registries made in the meantime come and go.
+    for (std::size_t i = 0; i < count; i += 2) {
+        registries[i].park(others[i]);
+        std::move(registries[i]).ready().unpark();
+    }
+    for (int round = 0; round < 5000; ++round) {
+        pre_send passing;
+        passing.park(values[0]);
+        REQUIRE(passing.park_status_of(values[1]).parked_elsewhere);
+        REQUIRE_FALSE(passing.park_status_of(values[1]).value_parked);
+    }
+    for (std::size_t i = 1; i < count; i += 2) {
+        REQUIRE(registries[i].park_status_of(values[i]).rc_parked);
+        registries[i].park(others[i]);
+        REQUIRE(registries[i].is_ready());
+        std::move(registries[i]).ready().unpark();
+    }
+    for (std::size_t i = 0; i < count; ++i) {
+        REQUIRE(*others[i] == static_cast<int>(i));
+        REQUIRE(values[i].use_count() == 2);
+    }
+}
+
+TEST_CASE("a value left parked by a pre_send destroyed elsewhere stays parked elsewhere",
+          "[pre_send]") {
+    auto a = make_send_rc<int>(1);
+    sendable_test::keep_reachable(a.get());
+    auto* lost = new pre_send();
+    lost->park(a);
+    {
+        sendable_test::recording_handler handler;
+        sendable_test::run_on_new_thread([&] { delete lost; });
+        REQUIRE(sendable_test::recording_handler::take().size() == 1);
+    }
+    // Later registries on this thread never take the lost one's place.
+    for (int i = 0; i < 5000; ++i) {
+        pre_send ps;
+        REQUIRE(ps.park_status_of(a).parked_elsewhere);
+        require_violation([&] { ps.park(a); }, violation_kind::parked_elsewhere);
+    }
+    sendable_test::recording_handler handler;
+    auto* holder = new send_rc<int>(std::move(a));
+    delete holder; // reports, leaks
+    REQUIRE(sendable_test::recording_handler::take().size() == 1);
 }
 
 TEST_CASE("a pre_send is pinned to its thread", "[pre_send][pin]") {
