@@ -31,6 +31,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <new>
@@ -325,10 +326,39 @@ template <class T, class... Args>
                       send_rc<T>::make_block(std::forward<Args>(args)...));
 }
 
-/// If `rc` is the only rc to its value: moves the value out, destroys the (moved-from) value once,
-/// frees the allocation, leaves `rc` empty and returns the value. Otherwise (shared, or empty)
-/// returns std::nullopt and leaves `rc` untouched. Errors: a violation if the value is pinned
-/// elsewhere, parked or in transit; if T's move constructor throws, `rc` is left untouched.
+namespace detail {
+
+/// try_unwrap's clean-up: destroys the moved-from value, frees the allocation and empties the rc,
+/// but only if no exception started after it was created, i.e. only once the value has been moved
+/// into the result. If that move throws, it does nothing: the rc and its value stay as they were.
+template <class Block>
+class unwrap_release {
+public:
+    unwrap_release(std::uintptr_t& bits, Block* block) noexcept : bits_(bits), block_(block) {}
+    unwrap_release(const unwrap_release&) = delete;
+    unwrap_release& operator=(const unwrap_release&) = delete;
+    ~unwrap_release() {
+        if (std::uncaught_exceptions() > exceptions_) {
+            return; // the move threw: nothing was taken
+        }
+        bits_ = 0;
+        block_->destroy_value();
+        delete block_;
+    }
+
+private:
+    std::uintptr_t& bits_;
+    Block* block_;
+    int exceptions_ = std::uncaught_exceptions();
+};
+
+} // namespace detail
+
+/// If `rc` is the only rc to its value: moves the value (once) into the returned optional, then
+/// destroys the moved-from value, frees the allocation and leaves `rc` empty. Otherwise (shared, or
+/// empty) returns std::nullopt and leaves `rc` untouched. Errors: a violation if the value is pinned
+/// elsewhere, parked or in transit; if T's move constructor throws, the exception propagates and
+/// `rc` and its value are left untouched.
 template <class T>
 [[nodiscard]] std::optional<T> try_unwrap(send_rc<T>&& rc) {
     using block_type = typename send_rc<T>::block_type;
@@ -340,11 +370,11 @@ template <class T>
     if (block->strong != 1) {
         return std::nullopt;
     }
-    std::optional<T> result(std::in_place, std::move(block->value));
-    rc.bits_ = 0;
-    block->destroy_value();
-    delete block;
-    return result;
+    // The returned prvalue is the result object itself, so this is the value's only move; `release`
+    // frees the allocation after it, when the result is complete (locals die after the return value
+    // is initialised), and not at all if it throws.
+    const detail::unwrap_release<block_type> release(rc.bits_, block);
+    return std::optional<T>(std::in_place, std::move(block->value));
 }
 
 } // namespace sendable

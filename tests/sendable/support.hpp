@@ -1,6 +1,7 @@
 // Helpers shared by the sendable tests: catching violations here or on a fresh thread, a handler
 // that records violations and returns (so destructors leak instead of aborting), an instance counter,
-// and a place that keeps intentionally leaked memory reachable for LeakSanitizer.
+// a place that keeps intentionally leaked memory reachable for LeakSanitizer, and types whose unary
+// operator& is deleted or lies.
 #pragma once
 
 #include <sendable/sendable.hpp>
@@ -107,6 +108,21 @@ struct tracked {
     tracked& operator=(const tracked&) = default;
     tracked& operator=(tracked&&) = default;
     ~tracked() { --live(); }
+    int value;
+};
+
+/// A type whose unary operator& is deleted: the library must take its address with std::addressof.
+struct no_address_of {
+    explicit no_address_of(int v) : value(v) {}
+    void operator&() const = delete;
+    int value;
+};
+
+/// A type whose unary operator& returns nullptr instead of its address.
+struct fake_address_of {
+    explicit fake_address_of(int v) : value(v) {}
+    fake_address_of* operator&() { return nullptr; }
+    const fake_address_of* operator&() const { return nullptr; }
     int value;
 };
 

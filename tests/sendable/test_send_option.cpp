@@ -14,6 +14,8 @@
 
 using sendable::send_option;
 using sendable::violation_kind;
+using sendable_test::fake_address_of;
+using sendable_test::no_address_of;
 using sendable_test::tracked;
 using sendable_test::violation_here;
 using sendable_test::violation_on_new_thread;
@@ -213,4 +215,40 @@ TEST_CASE("destroying a send_option on a foreign thread", "[send_option][pin]") 
         --tracked::live(); // account for the leaked (trivially stored) instance
     }
     REQUIRE(tracked::live() == before);
+}
+
+TEST_CASE("send_option works with types whose unary operator& is deleted or lies",
+          "[send_option]") {
+    send_option<no_address_of> o;
+    REQUIRE(o.emplace(1).value == 1);
+    REQUIRE(o->value == 1);
+    REQUIRE((*o).value == 1);
+    REQUIRE(o.value().value == 1);
+    send_option<no_address_of> copied(o);
+    send_option<no_address_of> moved(std::move(o));
+    REQUIRE(copied->value == 1);
+    REQUIRE(moved->value == 1);
+    moved = no_address_of(2);
+    copied = moved;
+    REQUIRE(copied->value == 2);
+    copied = std::move(moved);
+    const send_option<no_address_of> in_place(std::in_place, 3);
+    REQUIRE(in_place->value == 3);
+    REQUIRE((*in_place).value == 3);
+    send_option<no_address_of> from_value = no_address_of(4);
+    REQUIRE(std::move(from_value).value().value == 4);
+    copied.reset();
+    copied.post_send();
+    REQUIRE_FALSE(copied.has_value());
+
+    send_option<fake_address_of> liar(std::in_place, 5);
+    const fake_address_of* address = liar.operator->();
+    REQUIRE(address != nullptr);
+    REQUIRE(address == std::addressof(*liar));
+    REQUIRE(std::as_const(liar).operator->() == address);
+    REQUIRE(liar->value == 5);
+    liar.emplace(6);
+    REQUIRE(liar->value == 6);
+    liar = fake_address_of(7);
+    REQUIRE(liar.value().value == 7);
 }

@@ -16,6 +16,8 @@
 using sendable::make_send_rc;
 using sendable::send_rc;
 using sendable::violation_kind;
+using sendable_test::fake_address_of;
+using sendable_test::no_address_of;
 using sendable_test::tracked;
 
 namespace {
@@ -40,6 +42,26 @@ struct throwing_move {
     throwing_move(const throwing_move&) = default;
     throwing_move(throwing_move&&) { throw 42; } // NOLINT: deliberately not noexcept
     int value = 7;
+};
+
+/// Counts its moves and live instances; its move constructor throws on move number `throw_at`.
+struct move_counter {
+    static inline int moves = 0;
+    static inline int throw_at = 0; // 0: never
+    static inline int live = 0;
+
+    explicit move_counter(int v) : value(v) { ++live; }
+    move_counter(const move_counter&) = delete;
+    move_counter(move_counter&& other) : value(other.value) { // NOLINT: may throw on purpose
+        if (++moves == throw_at) {
+            throw 42;
+        }
+        ++live;
+    }
+    move_counter& operator=(const move_counter&) = delete;
+    move_counter& operator=(move_counter&&) = delete;
+    ~move_counter() { --live; }
+    int value;
 };
 
 } // namespace
@@ -247,6 +269,78 @@ TEST_CASE("try_unwrap returns the value only when unique", "[send_rc]") {
         REQUIRE(a->value == 7);
     }
     REQUIRE(tracked::live() == before);
+}
+
+TEST_CASE("try_unwrap moves the value exactly once and a throwing move changes nothing",
+          "[send_rc]") {
+    move_counter::live = 0;
+    // The move constructor throws on the n-th move counted from the call (0: never). The value is
+    // moved once, straight into the result: only n == 1 can throw, and then nothing has changed.
+    for (int n = 0; n <= 3; ++n) {
+        INFO("throw on move " << n);
+        auto rc = make_send_rc<move_counter>(5);
+        REQUIRE(move_counter::live == 1);
+        move_counter::moves = 0;
+        move_counter::throw_at = n;
+        if (n == 1) {
+            REQUIRE_THROWS_AS(sendable::try_unwrap(std::move(rc)), int);
+            REQUIRE(move_counter::moves == 1);
+            REQUIRE(rc != nullptr); // NOLINT(bugprone-use-after-move)
+            REQUIRE(rc.use_count() == 1);
+            REQUIRE(rc->value == 5);
+            REQUIRE(move_counter::live == 1);
+            // Still unique and usable: a second attempt that does not throw takes it.
+            move_counter::throw_at = 0;
+            move_counter::moves = 0;
+        }
+        std::optional<move_counter> out = sendable::try_unwrap(std::move(rc));
+        REQUIRE(move_counter::moves == 1);
+        REQUIRE(out.has_value());
+        REQUIRE(out->value == 5);
+        REQUIRE(rc == nullptr);           // NOLINT(bugprone-use-after-move)
+        REQUIRE(move_counter::live == 1); // only the result: the moved-from value was destroyed
+    }
+    move_counter::throw_at = 0;
+    REQUIRE(move_counter::live == 0);
+}
+
+TEST_CASE("send_rc works with types whose unary operator& is deleted or lies", "[send_rc]") {
+    auto rc = make_send_rc<no_address_of>(1);
+    REQUIRE(rc->value == 1);
+    REQUIRE((*rc).value == 1);
+    REQUIRE(rc.get() == std::addressof(*rc));
+    REQUIRE(rc.get_mut() == rc.get());
+    send_rc<no_address_of> copy = rc;
+    REQUIRE(copy.get() == rc.get());
+    copy.reset();
+    send_rc<no_address_of> from_value(no_address_of(2));
+    REQUIRE(from_value->value == 2);
+    no_address_of* address_before = rc.get();
+    {
+        sendable::pre_send ps;
+        REQUIRE(std::addressof(ps.park(rc)) == address_before);
+        sendable::post_send token = std::move(ps).ready();
+        std::move(token).unpark();
+    }
+    REQUIRE(rc.get() == address_before);
+    std::optional<no_address_of> out = sendable::try_unwrap(std::move(rc));
+    REQUIRE(out.has_value());
+    REQUIRE(out->value == 1);
+
+    auto liar = make_send_rc<fake_address_of>(3);
+    fake_address_of* address = liar.get();
+    REQUIRE(address != nullptr);
+    REQUIRE(address == std::addressof(*liar));
+    REQUIRE(liar.operator->() == address);
+    REQUIRE(liar.get_mut() == address);
+    REQUIRE(liar->value == 3);
+    {
+        sendable::pre_send ps;
+        REQUIRE(std::addressof(ps.park(liar)) == address);
+    }
+    std::optional<fake_address_of> taken = sendable::try_unwrap(std::move(liar));
+    REQUIRE(taken.has_value());
+    REQUIRE(taken->value == 3);
 }
 
 TEST_CASE("a send_rc can hold send_rcs of its own type", "[send_rc]") {
