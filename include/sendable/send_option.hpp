@@ -93,7 +93,7 @@ public:
     send_option& operator=(const send_option& other) requires std::is_copy_constructible_v<T> &&
         std::is_copy_assignable_v<T> {
         if (this != &other) {
-            check("send_option copy assignment");
+            check_thread("send_option copy assignment");
             if (other.engaged_) {
                 detail::check_pin(other.pin_, "send_option copy assignment");
                 assign(other.value_);
@@ -108,7 +108,7 @@ public:
     /// Errors: as copy assignment.
     send_option& operator=(send_option&& other) {
         if (this != &other) {
-            check("send_option move assignment");
+            check_thread("send_option move assignment");
             if (other.engaged_) {
                 detail::check_pin(other.pin_, "send_option move assignment");
                 assign(std::move(other.value_));
@@ -128,7 +128,7 @@ public:
     /// Stores `value` (assigning over a held value, else constructing). Errors: `wrong_thread` if
     /// pinned to another thread; whatever T's move operations throw.
     send_option& operator=(T value) {
-        check("send_option assignment");
+        check_thread("send_option assignment");
         assign(std::move(value));
         return *this;
     }
@@ -142,7 +142,7 @@ public:
 
     /// True if it holds a value. Errors: `wrong_thread` if pinned to another thread.
     [[nodiscard]] bool has_value() const {
-        check("send_option::has_value");
+        check_thread("send_option::has_value");
         return engaged_;
     }
 
@@ -175,7 +175,7 @@ public:
     /// pinned to another thread; if T's constructor throws, it is left empty.
     template <class... Args>
     T& emplace(Args&&... args) {
-        check("send_option::emplace");
+        check_thread("send_option::emplace");
         destroy();
         construct(std::forward<Args>(args)...);
         return value_;
@@ -183,7 +183,7 @@ public:
 
     /// Destroys any held value. Errors: `wrong_thread` if pinned to another thread.
     void reset() {
-        check("send_option::reset");
+        check_thread("send_option::reset");
         destroy();
     }
 
@@ -213,10 +213,10 @@ public:
 private:
     using stored_type = std::remove_cv_t<T>;
 
-    void check(const char* operation) const { detail::check_pin(pin_, operation); }
+    void check_thread(const char* operation) const { detail::check_pin(pin_, operation); }
 
     T& checked_value(const char* operation) {
-        check(operation);
+        check_thread(operation);
         if (!engaged_) [[unlikely]] {
             detail::report_kind(violation_kind::empty, operation, pinned_thread());
         }
@@ -227,7 +227,7 @@ private:
     }
 
     T& value_or_throw(const char* operation) {
-        check(operation);
+        check_thread(operation);
         if (!engaged_) [[unlikely]] {
 #if defined(__cpp_exceptions)
             throw std::bad_optional_access();

@@ -171,7 +171,7 @@ inline void check_pin(const std::atomic<std::uint64_t>& pin, const char* operati
 
 /// Increments a reference count; aborts (never wraps) if it would overflow.
 inline void increment_strong(control_block& block) noexcept {
-    if (block.strong == std::numeric_limits<std::uint32_t>::max()) [[unlikely]] {
+    if (block.strong == (std::numeric_limits<std::uint32_t>::max)()) [[unlikely]] {
         std::fputs("sendable: send_rc reference count overflow\n", stderr);
         std::abort();
     }
