@@ -21,7 +21,10 @@ else()
   endif()
 endif()
 if(ONESHOT_TEST_DELAY)
+  # Every channel of the tests runs on the delay platform (the production policy is untouched).
   target_compile_definitions(oneshot_warnings INTERFACE ONESHOT_TEST_DELAY=1)
+  target_compile_options(oneshot_warnings INTERFACE
+    "SHELL:-include ${PROJECT_SOURCE_DIR}/tests/support/delay_platform.hpp")
 endif()
 # Every test, example and benchmark links oneshot_warnings, so the whole program agrees on the wait.
 if(ONESHOT_TEST_PORTABLE_WAIT)

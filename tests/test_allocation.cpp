@@ -30,7 +30,7 @@ TEST_CASE("a channel costs exactly one allocation of the shared state", "[alloca
     auto [tx, rx] = oneshot::channel<int>();
     REQUIRE(test_support::thread_allocations - before == 1);
     REQUIRE(test_support::last_allocation_size ==
-            sizeof(oneshot::detail::block<int, oneshot::detail::std_sync>));
+            sizeof(oneshot::detail::block<int, oneshot::default_platform>));
     REQUIRE(test_support::last_allocation_size <= 24);
     const std::size_t after_create = test_support::thread_allocations;
     REQUIRE(std::move(tx).send(1).has_value());

@@ -17,8 +17,8 @@ using oneshot::recv_error;
 using test_support::counted;
 
 namespace {
-using int_block = oneshot::detail::block<int, oneshot::detail::std_sync>;
-using string_block = oneshot::detail::block<std::string, oneshot::detail::std_sync>;
+using int_block = oneshot::detail::block<int, oneshot::default_platform>;
+using string_block = oneshot::detail::block<std::string, oneshot::default_platform>;
 
 // The shared state of channel<int> must stay within 24 bytes (Rust's is 25 plus the message).
 static_assert(sizeof(int_block) <= 24);
@@ -324,4 +324,99 @@ TEST_CASE("recv_error names", "[channel]") {
     REQUIRE(oneshot::to_string(recv_error::disconnected) == "disconnected");
     REQUIRE(oneshot::to_string(recv_error::timeout) == "timeout");
     REQUIRE(oneshot::to_string(recv_error::cancelled) == "cancelled");
+}
+
+namespace {
+/// Counts moves, and throws on the move number `throw_at` (0: never).
+struct move_counter {
+    static inline int moves = 0;
+    static inline int throw_at = 0;
+    int value = 0;
+    explicit move_counter(int v) noexcept : value(v) {}
+    move_counter(const move_counter&) = delete;
+    move_counter(move_counter&& other) : value(other.value) {
+        if (++moves == throw_at) throw std::runtime_error("move");
+    }
+    move_counter& operator=(const move_counter&) = delete;
+    move_counter& operator=(move_counter&&) = delete;
+    ~move_counter() = default;
+};
+} // namespace
+
+TEST_CASE("a receive moves the message exactly once, straight into the result", "[channel]") {
+    auto [tx, rx] = oneshot::channel<move_counter>();
+    REQUIRE(std::move(tx).emplace(7).has_value()); // constructed in place: no move
+    move_counter::moves = 0;
+    auto got = rx.try_recv();
+    REQUIRE(got->value == 7);
+    REQUIRE(move_counter::moves == 1);
+}
+
+TEST_CASE("a receive whose only move throws keeps the message in the channel", "[channel]") {
+    auto [tx, rx] = oneshot::channel<move_counter>();
+    REQUIRE(std::move(tx).emplace(8).has_value());
+    move_counter::moves = 0;
+    move_counter::throw_at = 1;
+    REQUIRE_THROWS_AS(rx.try_recv(), std::runtime_error);
+    REQUIRE(rx.has_message());
+    move_counter::throw_at = 0;
+    REQUIRE(rx.recv()->value == 8);
+    REQUIRE_FALSE(rx.has_message());
+}
+
+namespace {
+/// Unary `operator&` overloaded to lie: the library must never use it.
+struct lying_address {
+    static inline int live = 0;
+    int value;
+    explicit lying_address(int v) noexcept : value(v) { ++live; }
+    lying_address(lying_address&& other) noexcept : value(other.value) { ++live; }
+    lying_address(const lying_address& other) noexcept : value(other.value) { ++live; }
+    lying_address& operator=(const lying_address&) = default;
+    ~lying_address() { --live; }
+    lying_address* operator&() const noexcept { return nullptr; }
+};
+/// Unary `operator&` deleted.
+struct no_address {
+    int value;
+    explicit no_address(int v) noexcept : value(v) {}
+    no_address(no_address&&) noexcept = default;
+    no_address* operator&() const = delete;
+};
+/// An aggregate: built with braces from `emplace` arguments.
+struct aggregate {
+    int number;
+    std::string text;
+};
+} // namespace
+
+TEST_CASE("message types with an overloaded or deleted operator& work", "[channel]") {
+    lying_address::live = 0;
+    {
+        auto [tx, rx] = oneshot::channel<lying_address>();
+        REQUIRE(std::move(tx).emplace(3).has_value());
+        REQUIRE(rx.try_recv()->value == 3);
+    }
+    {
+        auto [tx, rx] = oneshot::channel<lying_address>();
+        REQUIRE(std::move(tx).emplace(4).has_value()); // destroyed unreceived, with the channel
+    }
+    {
+        auto [tx, rx] = oneshot::channel<lying_address>();
+        { auto gone = std::move(rx); }
+        auto back = std::move(tx).emplace(5); // handed back
+        REQUIRE(back.error().value().value == 5);
+    }
+    REQUIRE(lying_address::live == 0);
+    auto [tx, rx] = oneshot::channel<no_address>();
+    REQUIRE(std::move(tx).emplace(6).has_value());
+    REQUIRE(rx.recv()->value == 6);
+}
+
+TEST_CASE("emplace builds an aggregate from its members", "[channel]") {
+    auto [tx, rx] = oneshot::channel<aggregate>();
+    REQUIRE(std::move(tx).emplace(1, "one").has_value());
+    auto got = rx.try_recv();
+    REQUIRE(got->number == 1);
+    REQUIRE(got->text == "one");
 }

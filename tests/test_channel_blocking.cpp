@@ -6,7 +6,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <ctime>
+#include <limits>
 #include <random>
 #include <string>
 #include <thread>
@@ -185,6 +187,95 @@ TEST_CASE("timeouts racing with a send: never lost, never both", "[blocking][tim
     }
     INFO("delivered " << delivered << ", timed out " << timeouts);
     REQUIRE(delivered + timeouts == race_repetitions);
+}
+
+namespace {
+/// Receives with `timeout` on a fresh channel whose sender sends 7 after `net` (a safety net: a
+/// receive that should time out but would wait forever returns the message instead of hanging).
+template <class Rep, class Period>
+oneshot::result<int, recv_error> recv_for_with_net(std::chrono::duration<Rep, Period> timeout,
+                                                   std::chrono::milliseconds net = 2000ms) {
+    auto [tx, rx] = oneshot::channel<int>();
+    auto t = after(net, [tx = std::move(tx)]() mutable { (void)std::move(tx).send(7); });
+    auto got = rx.recv_for(timeout);
+    t.join();
+    return got;
+}
+template <class Clock, class Duration>
+oneshot::result<int, recv_error>
+recv_until_with_net(std::chrono::time_point<Clock, Duration> deadline,
+                    std::chrono::milliseconds net = 2000ms) {
+    auto [tx, rx] = oneshot::channel<int>();
+    auto t = after(net, [tx = std::move(tx)]() mutable { (void)std::move(tx).send(7); });
+    auto got = rx.recv_until(deadline);
+    t.join();
+    return got;
+}
+} // namespace
+
+TEST_CASE("recv_for times out with narrow and unusual duration types", "[blocking][timeout]") {
+    // "Wait forever" limits computed in these types used to wrap, so these never timed out.
+    REQUIRE(recv_for_with_net(std::chrono::duration<int, std::milli>(20)).error() ==
+            recv_error::timeout);
+    REQUIRE(recv_for_with_net(std::chrono::duration<int, std::micro>(20'000)).error() ==
+            recv_error::timeout);
+    REQUIRE(recv_for_with_net(std::chrono::duration<int, std::nano>(20'000'000)).error() ==
+            recv_error::timeout);
+    REQUIRE(recv_for_with_net(std::chrono::duration<long long, std::pico>(20'000'000'000LL))
+                .error() == recv_error::timeout);
+    REQUIRE(recv_for_with_net(std::chrono::duration<short, std::milli>(20)).error() ==
+            recv_error::timeout);
+    REQUIRE(recv_for_with_net(std::chrono::duration<float>(0.02F)).error() == recv_error::timeout);
+}
+
+TEST_CASE("recv_for with a NaN, zero, negative or minimal duration only polls",
+          "[blocking][timeout]") {
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    REQUIRE(recv_for_with_net(std::chrono::duration<double>(nan)).error() == recv_error::timeout);
+    REQUIRE(recv_for_with_net(0ms).error() == recv_error::timeout);
+    REQUIRE(recv_for_with_net(-5s).error() == recv_error::timeout);
+    REQUIRE(recv_for_with_net(std::chrono::nanoseconds::min()).error() == recv_error::timeout);
+    REQUIRE(recv_for_with_net(std::chrono::duration<double>(-HUGE_VAL)).error() ==
+            recv_error::timeout);
+}
+
+TEST_CASE("recv_for with an unrepresentably long duration waits for the message",
+          "[blocking][timeout]") {
+    REQUIRE(*recv_for_with_net(std::chrono::hours::max(), 20ms) == 7);
+    REQUIRE(*recv_for_with_net(std::chrono::nanoseconds::max(), 20ms) == 7);
+    REQUIRE(*recv_for_with_net(std::chrono::duration<double>(HUGE_VAL), 20ms) == 7);
+    REQUIRE(*recv_for_with_net(std::chrono::duration<long long, std::ratio<31'556'952'000>>(5),
+                               20ms) == 7); // five thousand years
+}
+
+TEST_CASE("recv_until with far and past deadlines on any clock", "[blocking][timeout]") {
+    using std::chrono::system_clock;
+    using std::chrono::steady_clock;
+    // Far deadlines wait (they used to overflow and time out at once).
+    REQUIRE(*recv_until_with_net(
+                std::chrono::time_point<system_clock, std::chrono::seconds>::max(), 20ms) == 7);
+    REQUIRE(*recv_until_with_net(system_clock::time_point::max(), 20ms) == 7);
+    REQUIRE(*recv_until_with_net(steady_clock::time_point::max(), 20ms) == 7);
+    // Past deadlines only poll (the minimum used to overflow and wait forever).
+    REQUIRE(recv_until_with_net(steady_clock::time_point::min()).error() == recv_error::timeout);
+    REQUIRE(recv_until_with_net(system_clock::time_point::min()).error() == recv_error::timeout);
+    REQUIRE(recv_until_with_net(
+                std::chrono::time_point<system_clock, std::chrono::seconds>::min())
+                .error() == recv_error::timeout);
+    // An ordinary deadline on another clock still times out.
+    REQUIRE(recv_until_with_net(system_clock::now() + 20ms).error() == recv_error::timeout);
+}
+
+TEST_CASE("recv_for(0) and recv_until(past) return a message that is already there",
+          "[blocking][timeout]") {
+    auto [tx, rx] = oneshot::channel<int>();
+    REQUIRE(rx.recv_for(0s).error() == recv_error::timeout);
+    REQUIRE(std::move(tx).send(3).has_value());
+    REQUIRE(*rx.recv_for(0s) == 3);
+    REQUIRE(rx.recv_for(0s).error() == recv_error::disconnected);
+    auto [tx2, rx2] = oneshot::channel<int>();
+    REQUIRE(std::move(tx2).send(4).has_value());
+    REQUIRE(*rx2.recv_until(std::chrono::steady_clock::time_point::min()) == 4);
 }
 
 #if ONESHOT_HAS_STOP_TOKEN

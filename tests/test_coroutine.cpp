@@ -1,4 +1,4 @@
-// co_await on a receiver (issue 4): the four directions between threads and coroutines, where a
+// co_await on a receiver: the four directions between threads and coroutines, where a
 // coroutine resumes (inline or through a scheduler), no suspension when ready, channel<void>,
 // closed receivers, disconnection, and destroying a coroutine suspended on a receiver.
 //

@@ -1,4 +1,4 @@
-// Awaiting a receiver allocates nothing (issue 4): not the awaiter, not the stop-token
+// Awaiting a receiver allocates nothing: not the awaiter, not the stop-token
 // registration, not the scheduler hook (stored in the awaiter, i.e. in the frame). This binary
 // replaces the global operator new to count allocations made by the calling thread; everything
 // measured here happens on the test thread.

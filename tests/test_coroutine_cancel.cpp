@@ -1,4 +1,4 @@
-// co_await on a receiver with a std::stop_token (issue 4): cancellation before suspension, during
+// co_await on a receiver with a std::stop_token: cancellation before suspension, during
 // suspension (from another thread), through a scheduler, and racing with send / sender drop /
 // the suspension itself, thousands of times; what a later receive gets after a cancellation.
 //
@@ -17,6 +17,9 @@
 #include <atomic>
 #include <chrono>
 #include <coroutine>
+#include <cstdio>
+#include <cstdlib>
+#include <future>
 #include <optional>
 #include <thread>
 #include <utility>
@@ -28,6 +31,7 @@ using test_support::counted;
 using test_support::eager_task;
 using test_support::event_loop;
 using test_support::lazy_task;
+using test_support::loop_thread;
 using test_support::open;
 using test_support::racers;
 using test_support::record;
@@ -635,6 +639,64 @@ TEST_CASE("race: request_stop vs send through resume_on(loop): exactly one resum
         }
     }
     CHECK(loop.pending() == 0);
+}
+
+namespace {
+/// A resumer that hands the coroutine to a loop thread and waits until it ran there, as Qt's
+/// BlockingQueuedConnection or WPF's Dispatcher.Invoke do.
+struct blocking_resumer {
+    event_loop* loop;
+    void operator()(std::coroutine_handle<> h) const {
+        std::promise<void> ran;
+        std::future<void> done = ran.get_future();
+        loop->push([h, &ran] {
+            h.resume();
+            ran.set_value();
+        });
+        done.wait();
+    }
+};
+} // namespace
+
+TEST_CASE("a stop request resumes through a resumer that waits for the coroutine to run",
+          "[coroutine][cancel][resume]") {
+    // The stopping thread runs the stop callback, which waits in the resumer until the coroutine
+    // ran on the loop thread; the coroutine, resumed there, must not wait for that callback.
+    event_loop loop;
+    loop_thread runner(loop);
+    for (const bool by_stop : {true, false}) {
+        INFO((by_stop ? "request_stop" : "send"));
+        oneshot::sender<int> tx;
+        oneshot::receiver<int> rx;
+        open(tx, rx);
+        std::stop_source src;
+        record<int> rec;
+        eager_task t =
+            await_into(rx.recv_async(src.get_token()).resume_on(blocking_resumer{&loop}), &rec);
+        REQUIRE_FALSE(t.done());
+        std::atomic<bool> returned{false};
+        std::thread actor([&] {
+            if (by_stop)
+                src.request_stop();
+            else
+                (void)std::move(tx).send(5);
+            returned = true;
+        });
+        for (int i = 0; i < 1000 && !returned; ++i)
+            std::this_thread::sleep_for(10ms);
+        if (!returned) {
+            std::fputs("FAILED: deadlock between the stop callback and the resumed coroutine\n",
+                       stderr);
+            std::_Exit(1); // the blocked threads cannot be joined
+        }
+        actor.join();
+        REQUIRE(t.wait(10s));
+        CHECK(rec.thread == runner.id());
+        if (by_stop)
+            CHECK(rec.got_error(recv_error::cancelled));
+        else
+            CHECK(rec.got_value());
+    }
 }
 
 #else // no std::stop_token in this standard library (e.g. libc++ without jthread)

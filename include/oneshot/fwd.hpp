@@ -2,16 +2,27 @@
 /// @brief Forward declarations of the channel's public types.
 #pragma once
 
-namespace oneshot {
-namespace detail {
-struct std_sync;
-} // namespace detail
+#include <oneshot/detail/config.hpp>
 
-template <class T, class Sync = detail::std_sync>
-class sender;
-template <class T, class Sync = detail::std_sync>
-class receiver;
-struct inline_scheduler;
-template <class T, class Sync, class Scheduler, bool Cancellable = false>
+namespace oneshot {
+
+struct default_platform;
+class never_stop_token;
+
+template <class T, class Platform = ONESHOT_DEFAULT_PLATFORM>
+class basic_sender;
+template <class T, class Platform = ONESHOT_DEFAULT_PLATFORM>
+class basic_receiver;
+
+/// The sending endpoint of a `channel<T>`.
+template <class T>
+using sender = basic_sender<T>;
+/// The receiving endpoint of a `channel<T>`.
+template <class T>
+using receiver = basic_receiver<T>;
+
+struct inline_resumer;
+template <class T, class Platform, class Resumer, class StopToken = never_stop_token>
 class recv_awaiter;
+
 } // namespace oneshot

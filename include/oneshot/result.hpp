@@ -61,6 +61,12 @@ namespace detail {
 #endif
 }
 
+/// Tag selecting the constructor that holds the value a callable returns (no move in between).
+struct from_call_t {
+    explicit from_call_t() = default;
+};
+inline constexpr from_call_t from_call{};
+
 template <class T>
 inline constexpr bool is_unexpected = false;
 template <class E>
@@ -108,6 +114,12 @@ public:
     constexpr explicit result(std::in_place_t,
                               Args&&... args) noexcept(std::is_nothrow_constructible_v<T, Args...>)
         : value_(std::forward<Args>(args)...), has_value_(true) {}
+
+    /// Holds the value `f()` returns, initialised directly from the call (guaranteed elision: the
+    /// value is not moved again). For the library's receive paths.
+    template <class F>
+    constexpr result(detail::from_call_t, F&& f) noexcept(noexcept(std::forward<F>(f)()))
+        : value_(std::forward<F>(f)()), has_value_(true) {}
 
     /// Holds an error constructed from `args`.
     template <class... Args>

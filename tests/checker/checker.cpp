@@ -1,13 +1,13 @@
 /// @file checker.cpp
 /// @brief Exhaustive interleaving checker for the real channel headers ("loom for this library").
 ///
-/// Usage: oneshot_checker [--planted|--planted-free] [--slot-yields|--no-slot-yields] <group|scenario|all>...
+/// Usage: oneshot_checker [--planted|--planted-free|--planted-return] [--slot-yields|--no-slot-yields] <group|scenario|all>...
 ///   groups: basic, coroutine, stop. Each scenario prints the number of interleavings explored.
-///   --planted / --planted-free run the scenarios against a planted-bug Sync variant (see
-///   model_sync.hpp); the checker must then report a failure (the planted-bug tests assert it does).
+///   --planted / --planted-free / --planted-return run the scenarios against a planted-bug platform variant (see
+///   model_platform.hpp); the checker must then report a failure (the planted-bug tests assert it does).
 /// Exit status: 0 when every scenario explored completely and every check held.
 
-#include "model_sync.hpp"
+#include "model_platform.hpp"
 #include "sched.hpp"
 
 #include <oneshot/oneshot.hpp>
@@ -47,9 +47,9 @@ using namespace checker;
 using std::chrono::hours;
 
 template <class Sy>
-using tx_t = oneshot::sender<counted, Sy>;
+using tx_t = oneshot::basic_sender<counted, Sy>;
 template <class Sy>
-using rx_t = oneshot::receiver<counted, Sy>;
+using rx_t = oneshot::basic_receiver<counted, Sy>;
 
 template <class Sy>
 struct ctx {
@@ -148,7 +148,7 @@ struct scenario {
     long (*run)();
     std::vector<std::string> outcomes; ///< every one must be reached, and nothing else
     /// Make the slot hooks scheduling points too. They mark plain accesses, whose races the vector
-    /// clocks find in any schedule, so they add coverage only where non-Sync code follows them:
+    /// clocks find in any schedule, so they add coverage only where code outside the platform follows them:
     /// in await_suspend the hook precedes the stop_callback registration, so a stop request can
     /// land between await_ready's stop check and the registration (the callback then runs inline).
     bool slot_yields = false;
@@ -585,6 +585,8 @@ int main(int argc, char** argv) {
             planted = 1;
         else if (a == "--planted-free")
             planted = 2;
+        else if (a == "--planted-return")
+            planted = 3;
         else if (a == "--dump-run" && i + 1 < argc)
             checker::dump_run = std::atol(argv[++i]);
         else if (a == "--no-slot-yields")
@@ -592,7 +594,7 @@ int main(int argc, char** argv) {
         else if (a == "--slot-yields")
             slot_yields_forced = 1;
         else if (a == "--list") {
-            for (const scenario& s : scenarios<good_sync>())
+            for (const scenario& s : scenarios<good_platform>())
                 std::printf("%s %s\n", s.group, s.name);
             return 0;
         } else
@@ -600,13 +602,16 @@ int main(int argc, char** argv) {
     }
     if (wanted.empty()) wanted.emplace_back("all");
     if (planted != 0) {
+        static const char* const names[] = {"", "wake before publishing", "receiver frees early",
+                                            "thread leaves before its waiter is completed"};
         std::printf("checker: running against the PLANTED bug (%s); a failure is expected\n",
-                    planted == 1 ? "wake before publishing" : "receiver frees early");
+                    names[planted]);
         std::fflush(stdout);
-        const int rc =
-            planted == 1 ? run_all<planted_sync>(wanted) : run_all<planted_free_sync>(wanted);
+        const int rc = planted == 1   ? run_all<planted_platform>(wanted)
+                       : planted == 2 ? run_all<planted_free_platform>(wanted)
+                                      : run_all<planted_return_platform>(wanted);
         std::printf("checker: planted bug NOT found\n");
         return rc == 0 ? 1 : rc;
     }
-    return run_all<good_sync>(wanted);
+    return run_all<good_platform>(wanted);
 }

@@ -4,7 +4,7 @@
 /// Each logical thread is a real `std::thread` (so `std::this_thread::get_id()`, `std::stop_callback`
 /// and coroutine resumption behave exactly as in production), but only the thread holding the
 /// baton runs. The baton changes hands only at visible operations: every call into the checker's
-/// `Sync` policy (atomic steps, waits, wakes, slot hooks), checker gates and stop requests. At each
+/// platform policy (atomic steps, waits, wakes, slot hooks), checker gates and stop requests. At each
 /// such point the scheduler makes a choice (which thread runs next; whether model time has passed),
 /// records it, and the explorer replays recorded prefixes depth first until every choice sequence
 /// has been run. Every atomic is seq_cst, so these interleavings are the whole memory model.
@@ -124,6 +124,7 @@ struct sched_t {
 
     // Memory.
     std::vector<block_rec> blocks;
+    std::set<const void*> node_words; ///< the wake-up words of the live thread waiters
     int created = 0;
     int disposed = 0;
     std::vector<std::pair<void*, std::size_t>> frames_freed;
@@ -216,7 +217,7 @@ inline std::vector<option> enabled_options() {
 inline const char* state_name(tstate s) {
     switch (s) {
     case tstate::runnable: return "runnable";
-    case tstate::waiting: return "blocked in Sync::wait";
+    case tstate::waiting: return "blocked in wait";
     case tstate::cb_wait: return "waiting for a stop callback";
     case tstate::gate_wait: return "waiting at a checker gate";
     case tstate::done: return "finished";
@@ -406,7 +407,7 @@ inline void resolve_pending() {
         race_read(b.waiter, "waiter slot");
 }
 
-/// Called by the Sync policy's slot_tracker.
+/// Called by the platform policy's slot_tracker.
 inline void slot_hook(const void* tracker, bool write, bool yields) {
     if (yields) point();
     resolve_pending();
@@ -436,19 +437,37 @@ inline void message_access(const void* p, bool write) {
 template <class Block>
 Block* create_block() {
     void* mem = ::operator new(sizeof(Block));
-    auto* b =
-        ::new (mem) Block; // default-initialised, as std_sync does: the message slot stays raw
     block_rec r;
     r.lo = static_cast<const char*>(mem);
     r.hi = r.lo + sizeof(Block);
-    r.slot_lo = reinterpret_cast<const char*>(&b->slot);
-    r.slot_hi = r.slot_lo + sizeof(b->slot);
     r.mem = mem;
     r.size = sizeof(Block);
-    S.blocks.push_back(r);
+    S.blocks.push_back(r); // before construction: the state word must know it lies in a block
+    auto* b = ::new (mem) Block; // default-initialised, as the production platform does
+    block_rec& rec = S.blocks.back();
+    rec.slot_lo = reinterpret_cast<const char*>(&b->slot);
+    rec.slot_hi = rec.slot_lo + sizeof(b->slot);
     ++S.created;
     note("create");
     return b;
+}
+
+/// A word outside every block is a thread waiter's wake-up word: it lives while its wait does.
+inline void node_word_born(const void* w) {
+    if (find_block(w) == nullptr) S.node_words.insert(w);
+}
+inline void node_word_died(const void* w) {
+    S.node_words.erase(w);
+}
+
+/// Every atomic step on a word: a block's word needs a live block, a waiter's word a live wait.
+inline void live_word(const void* w, const char* what) {
+    if (find_block(w) != nullptr) {
+        (void)live_block(w, what);
+        return;
+    }
+    if (S.node_words.count(w) == 0)
+        fail("use after return: %s on a thread waiter's word after its wait ended", what);
 }
 
 template <class Block>
@@ -585,6 +604,7 @@ inline void reset_run() {
     S.in_callback = false;
     S.gates = {};
     S.blocks.clear();
+    S.node_words.clear();
     S.created = S.disposed = 0;
     S.frames_live.clear();
     S.frames_created = 0;

@@ -26,24 +26,11 @@
 #define ONESHOT_HAS_EXCEPTIONS 0
 #endif
 
-/// Define `ONESHOT_TEST_DELAY` to 1 to make every atomic step of the channel and the awaiter sleep or
-/// yield for a short random time (stress builds only; the `delay` preset). Off by default, and then
-/// it compiles to nothing.
-#ifndef ONESHOT_TEST_DELAY
-#define ONESHOT_TEST_DELAY 0
-#endif
-
-/// How many times a blocking receive re-reads the state (with a CPU pause between reads) before it
-/// sleeps in the kernel. A reply that arrives within that window costs no system call; a longer
-/// wait costs this bounded spin once, then no CPU at all. Define it (0 disables spinning) to tune.
-#ifndef ONESHOT_SPIN_LIMIT
-#define ONESHOT_SPIN_LIMIT 64
-#endif
-
-/// After the spin, how many times a blocking receive yields its core (re-reading the state) before
-/// it sleeps in the kernel: on a loaded or small machine the sender may need our core to finish.
-#ifndef ONESHOT_YIELD_LIMIT
-#define ONESHOT_YIELD_LIMIT 16
+/// The platform policy behind `sender<T>`, `receiver<T>` and `channel<T>()`: normally
+/// `oneshot::default_platform`. Test builds only (the project's delay build substitutes a policy
+/// that injects random delays at every atomic step); every translation unit of a program must agree.
+#ifndef ONESHOT_DEFAULT_PLATFORM
+#define ONESHOT_DEFAULT_PLATFORM ::oneshot::default_platform
 #endif
 
 /// `[[no_unique_address]]`, spelled the way the compiler honours it: MSVC accepts the standard

@@ -1,20 +1,25 @@
-/// @file model_sync.hpp
-/// @brief The checker's `Sync` policy: the channel's seam (include/oneshot/detail/sync.hpp) mapped
-/// onto the deterministic scheduler of sched.hpp.
+/// @file model_platform.hpp
+/// @brief The checker's platform policy: the channel's seam (include/oneshot/detail/platform.hpp)
+/// mapped onto the deterministic scheduler of sched.hpp.
 ///
-/// Every atomic step is a scheduling point and is checked to touch a live block; `wait` and
-/// `wake_all` are modelled futex operations; `expired` is a nondeterministic choice (model time:
-/// a deadline may pass at any step, and once passed stays passed); the slot hooks feed the race
-/// detector; `create`/`dispose` register, poison and quarantine the block.
+/// Every atomic step is a scheduling point and is checked to touch a live block (a channel's state
+/// word) or a live wait (a thread waiter's wake-up word); `wait` and `wake_all` are modelled futex
+/// operations; `expired` is a nondeterministic choice (model time: a deadline may pass at any step,
+/// and once passed stays passed); the slot hooks feed the race detector; `create`/`dispose`
+/// register, poison and quarantine the block. There is no spin: a spin step is a load with no
+/// effect on other threads, it would only multiply schedules.
 ///
 /// `Bug` selects a test-only broken variant that proves the checker can fail (production code is
 /// untouched; the real protocol runs through a deliberately broken seam):
-/// - `bug::wake_before_publish`: `fetch_or` performs the wake-up *before* it changes the state
-///   (and `wake_all` does nothing, as the wake moved): "the sender wakes before publishing". The
-///   checker must report a lost wake-up.
+/// - `bug::wake_before_publish`: `store` (a thread waiter's completion) performs the wake-up
+///   *before* it publishes (and `wake_all` does nothing, as the wake moved): "the completer wakes
+///   before publishing". The checker must report a lost wake-up.
 /// - `bug::early_free`: a `fetch_and` that drops the receiver's reference reports the sender as
 ///   already gone, so the receiver frees the block while the sender still uses it. The checker
 ///   must report a use after free (or a double free).
+/// - `bug::early_return`: a thread waiter's word reads as completed while it is not, so a thread
+///   that must wait for the sender to finish completing its waiter returns at once. The checker
+///   must report the completion touching the waiter after its wait ended.
 #pragma once
 
 #include "sched.hpp"
@@ -31,28 +36,29 @@ namespace checker {
 /// Knobs shared by every instantiation.
 inline bool yield_at_slot_hooks = true;
 
-enum class bug { none, wake_before_publish, early_free };
+enum class bug { none, wake_before_publish, early_free, early_return };
 
 template <bug Bug>
-struct model_sync {
+struct model_platform {
     static constexpr bool Planted = Bug == bug::wake_before_publish;
     struct state_word {
         std::atomic<std::uint32_t> v;
         mutable vclock vc{}; ///< the release history of the word (every RMW releases)
-        explicit state_word(std::uint32_t x) noexcept : v(x) {}
+        explicit state_word(std::uint32_t x) noexcept : v(x) { node_word_born(this); }
+        state_word(const state_word&) = delete;
+        state_word& operator=(const state_word&) = delete;
+        ~state_word() { node_word_died(this); }
     };
     using clock = std::chrono::steady_clock;
     using deadline = std::optional<clock::time_point>;
 
-    /// No spin: a spin step is a load with no effect on other threads; it would only multiply schedules.
-    static constexpr int spin_limit = 0;
-    static constexpr int yield_limit = 0;
+    static constexpr oneshot::detail::spin_policy spin{0, 0};
 
     /// A visible step on `w`: the scheduler may switch here; then `w` must be live.
     static void step(const state_word& w, const char* what) {
         point();
         resolve_pending();
-        (void)live_block(&w, what);
+        live_word(&w, what);
     }
     static void acquire(const state_word& w) { join(my_vc(), w.vc); }
     static void release(const state_word& w) {
@@ -65,6 +71,10 @@ struct model_sync {
         const std::uint32_t r = w.v.load(std::memory_order_seq_cst);
         acquire(w);
         note("load", r);
+        if constexpr (Bug == bug::early_return) {
+            // PLANTED BUG: a waiter's word (not in a block) reads as completed.
+            if (find_block(&w) == nullptr) return 1;
+        }
         return r;
     }
     static bool compare_exchange(state_word& w, std::uint32_t& expected,
@@ -78,18 +88,24 @@ struct model_sync {
         return ok;
     }
     static std::uint32_t fetch_or(state_word& w, std::uint32_t bits) noexcept {
-        if constexpr (Planted) {
-            // PLANTED BUG: wake first, publish afterwards (a separate step).
-            step(w, "wake (planted, before publishing)");
-            note("wake (planted, before publishing)");
-            wake_word(&w);
-        }
         step(w, "fetch_or");
         const std::uint32_t r = w.v.fetch_or(bits, std::memory_order_seq_cst);
         acquire(w);
         release(w);
         note("fetch_or", bits, r);
         return r;
+    }
+    static void store(state_word& w, std::uint32_t v) noexcept {
+        if constexpr (Planted) {
+            // PLANTED BUG: wake first, publish afterwards (a separate step).
+            step(w, "wake (planted, before publishing)");
+            note("wake (planted, before publishing)");
+            wake_word(&w);
+        }
+        step(w, "store");
+        w.v.store(v, std::memory_order_seq_cst);
+        release(w);
+        note("store", v);
     }
     static std::uint32_t fetch_and(state_word& w, std::uint32_t bits) noexcept {
         step(w, "fetch_and");
@@ -121,13 +137,14 @@ struct model_sync {
         note("expired?", me.time_passed);
         return me.time_passed;
     }
+    /// The word may be gone (its wait ended): an address only, as for the futex.
     static void wake_all(const state_word& w) noexcept {
-        step(w, "wake_all");
+        point();
+        resolve_pending();
         note(Planted ? "wake_all (planted: no-op)" : "wake_all");
         if constexpr (!Planted) wake_word(&w);
     }
     static void relax() noexcept {}
-    static void yield() noexcept {}
 
     template <class Block>
     [[nodiscard]] static Block* create() {
@@ -145,8 +162,9 @@ struct model_sync {
     };
 };
 
-using good_sync = model_sync<bug::none>;
-using planted_sync = model_sync<bug::wake_before_publish>;
-using planted_free_sync = model_sync<bug::early_free>;
+using good_platform = model_platform<bug::none>;
+using planted_platform = model_platform<bug::wake_before_publish>;
+using planted_free_platform = model_platform<bug::early_free>;
+using planted_return_platform = model_platform<bug::early_return>;
 
 } // namespace checker
