@@ -1,6 +1,7 @@
 // oneshot::receiver's blocking receives: recv, recv_for, recv_until, recv(stop_token).
 #include "catch.hpp"
 #include "support/counted.hpp"
+#include "support/stop.hpp"
 
 #include <oneshot/channel.hpp>
 
@@ -278,10 +279,9 @@ TEST_CASE("recv_for(0) and recv_until(past) return a message that is already the
     REQUIRE(*rx2.recv_until(std::chrono::steady_clock::time_point::min()) == 4);
 }
 
-#if ONESHOT_HAS_STOP_TOKEN
 TEST_CASE("recv(stop_token) with stop already requested returns cancelled", "[blocking][stop]") {
     auto [tx, rx] = oneshot::channel<int>();
-    std::stop_source source;
+    test_support::stop_source source;
     source.request_stop();
     REQUIRE(rx.recv(source.get_token()).error() == recv_error::cancelled);
     REQUIRE(std::move(tx).send(1).has_value());
@@ -292,7 +292,7 @@ TEST_CASE("recv(stop_token) with stop already requested returns cancelled", "[bl
 TEST_CASE("recv(stop_token) is cancelled during the wait; a later receive gets the message",
           "[blocking][stop]") {
     auto [tx, rx] = oneshot::channel<std::string>();
-    std::stop_source source;
+    test_support::stop_source source;
     auto t = after(30ms, [&source] { source.request_stop(); });
     REQUIRE(rx.recv(source.get_token()).error() == recv_error::cancelled);
     t.join();
@@ -303,7 +303,7 @@ TEST_CASE("recv(stop_token) is cancelled during the wait; a later receive gets t
 
 TEST_CASE("recv(stop_token) without a stop behaves like recv", "[blocking][stop]") {
     auto [tx, rx] = oneshot::channel<int>();
-    std::stop_source source;
+    test_support::stop_source source;
     bool sent = false;
     auto t = after(
         20ms, [&sent, tx = std::move(tx)]() mutable { sent = std::move(tx).send(4).has_value(); });
@@ -312,18 +312,18 @@ TEST_CASE("recv(stop_token) without a stop behaves like recv", "[blocking][stop]
     REQUIRE(sent);
     auto [tx2, rx2] = oneshot::channel<int>();
     auto t2 = after(20ms, [tx2 = std::move(tx2)]() mutable { auto dropped = std::move(tx2); });
-    REQUIRE(rx2.recv(std::stop_token{}).error() == recv_error::disconnected);
+    REQUIRE(rx2.recv(test_support::stop_token{}).error() == recv_error::disconnected);
     t2.join();
 }
 
 TEST_CASE("recv_for with a stop token reports timeout or cancelled", "[blocking][stop][timeout]") {
     auto [tx, rx] = oneshot::channel<int>();
-    std::stop_source source;
+    test_support::stop_source source;
     REQUIRE(rx.recv_for(20ms, source.get_token()).error() == recv_error::timeout);
     auto t = after(20ms, [&source] { source.request_stop(); });
     REQUIRE(rx.recv_for(10s, source.get_token()).error() == recv_error::cancelled);
     t.join();
-    REQUIRE(rx.recv_until(std::chrono::steady_clock::now() + 1s, std::stop_token{}).error() ==
+    REQUIRE(rx.recv_until(std::chrono::steady_clock::now() + 1s, test_support::stop_token{}).error() ==
             recv_error::timeout);
     REQUIRE(std::move(tx).send(8).has_value());
     REQUIRE(*rx.recv_for(1s, source.get_token()) == 8);
@@ -337,7 +337,7 @@ TEST_CASE("stop requests racing with a send resolve to exactly one outcome",
         test_support::counted::reset();
         {
             auto [tx, rx] = oneshot::channel<test_support::counted>();
-            std::stop_source source;
+            test_support::stop_source source;
             std::atomic<bool> go{false};
             bool sent = false;
             std::thread sender_thread([&go, &sent, i, tx = std::move(tx)]() mutable {
@@ -372,7 +372,6 @@ TEST_CASE("stop requests racing with a send resolve to exactly one outcome",
     INFO("delivered " << delivered << ", cancelled " << cancelled);
     REQUIRE(delivered + cancelled == race_repetitions);
 }
-#endif
 
 TEST_CASE("blocking receives with every drop order across two threads", "[blocking][race]") {
     std::mt19937 rng(777);

@@ -17,9 +17,7 @@
 #include <type_traits>
 #include <utility>
 
-#if ONESHOT_HAS_STOP_TOKEN
-#include <stop_token>
-#endif
+#include "support/stop.hpp"
 
 namespace {
 long allocations_now() {
@@ -137,13 +135,12 @@ TEST_CASE("awaiting allocates nothing: pointer to a post(f) executor", "[corouti
     CHECK(after == suspended);
 }
 
-#if ONESHOT_HAS_STOP_TOKEN
 TEST_CASE("awaiting allocates nothing: stop-token registration and cancellation",
           "[coroutine][allocation][cancel]") {
     oneshot::sender<int> tx;
     oneshot::receiver<int> rx;
     test_support::open(tx, rx);
-    std::stop_source src; // allocates its shared state, before anything is measured
+    test_support::stop_source src; // allocates its shared state, before anything is measured
     one_slot_executor ex;
     window w;
     eager_task t = measure(rx.recv_async(src.get_token()).resume_on(&ex), &w);
@@ -167,4 +164,3 @@ TEST_CASE("awaiting allocates nothing: stop-token registration and cancellation"
     CHECK(r.value() == 4);
     CHECK(after_recv == before_send);
 }
-#endif

@@ -1,4 +1,4 @@
-// co_await on a receiver with a std::stop_token: cancellation before suspension, during
+// co_await on a receiver with a test_support::stop_token: cancellation before suspension, during
 // suspension (from another thread), through a scheduler, and racing with send / sender drop /
 // the suspension itself, thousands of times; what a later receive gets after a cancellation.
 //
@@ -10,6 +10,7 @@
 #include "support/counted.hpp"
 #include "support/executors.hpp"
 #include "support/race.hpp"
+#include "support/stop.hpp"
 #include "support/tasks.hpp"
 
 #include <oneshot/channel.hpp>
@@ -44,9 +45,6 @@ namespace {
 using namespace std::chrono_literals;
 } // namespace
 
-#if ONESHOT_HAS_STOP_TOKEN
-
-#include <stop_token>
 
 namespace {
 
@@ -88,7 +86,7 @@ TEST_CASE("cancellation before suspension: stop already requested, no suspension
     oneshot::sender<int> tx;
     oneshot::receiver<int> rx;
     open(tx, rx);
-    std::stop_source src;
+    test_support::stop_source src;
     src.request_stop();
     record<int> rec;
 
@@ -151,7 +149,7 @@ TEST_CASE(
         oneshot::sender<counted> tx;
         oneshot::receiver<counted> rx;
         open(tx, rx);
-        std::stop_source src;
+        test_support::stop_source src;
         std::atomic<bool> stop_returned{false};
         record<counted> rec;
         rec.watch = &stop_returned;
@@ -199,7 +197,7 @@ TEST_CASE("after a cancellation, a thread blocks in recv() or another coroutine 
     oneshot::sender<int> tx;
     oneshot::receiver<int> rx;
     open(tx, rx);
-    std::stop_source src;
+    test_support::stop_source src;
     record<int> rec;
     eager_task t = await_into(rx.recv_async(src.get_token()), &rec);
     REQUIRE_FALSE(t.done());
@@ -234,7 +232,7 @@ TEST_CASE("after a cancellation, a thread blocks in recv() or another coroutine 
         CHECK(second.result->value() == 6);
     }
     SECTION("awaited again with a new stop token, then cancelled again, then received") {
-        std::stop_source again;
+        test_support::stop_source again;
         record<int> second;
         eager_task t2 = await_into(rx.recv_async(again.get_token()), &second);
         REQUIRE_FALSE(t2.done());
@@ -255,7 +253,7 @@ TEST_CASE("cancellation goes through the scheduler given to resume_on",
     oneshot::sender<int> tx;
     oneshot::receiver<int> rx;
     open(tx, rx);
-    std::stop_source src;
+    test_support::stop_source src;
     record<int> rec;
     rec.loop = &loop;
     rec.pool = &pool;
@@ -306,7 +304,7 @@ TEST_CASE("stop between await_ready and await_suspend, and after the message arr
     oneshot::sender<int> tx;
     oneshot::receiver<int> rx;
     open(tx, rx);
-    std::stop_source src;
+    test_support::stop_source src;
     SECTION("stop lands between await_ready and await_suspend: no suspension, cancelled") {
         auto aw = rx.recv_async(src.get_token());
         REQUIRE_FALSE(aw.await_ready());
@@ -352,7 +350,7 @@ TEST_CASE("a stop token that never fires changes nothing and stopping after comp
     oneshot::sender<int> tx;
     oneshot::receiver<int> rx;
     open(tx, rx);
-    std::optional<std::stop_source> src;
+    std::optional<test_support::stop_source> src;
     src.emplace();
     record<int> rec;
     eager_task t = await_into(rx.recv_async(src->get_token()), &rec);
@@ -378,7 +376,7 @@ TEST_CASE("destroy while suspended with a stop token: later stop and send touch 
         oneshot::sender<counted> tx;
         oneshot::receiver<counted> rx;
         open(tx, rx);
-        std::stop_source src;
+        test_support::stop_source src;
         record<counted> rec;
         eager_task t = await_into(rx.recv_async(src.get_token()).resume_on(&loop), &rec);
         REQUIRE_FALSE(t.done());
@@ -414,7 +412,7 @@ TEST_CASE("race: request_stop vs send while suspended resolves to exactly one ou
         oneshot::sender<counted> tx;
         oneshot::receiver<counted> rx;
         open(tx, rx);
-        std::stop_source src;
+        test_support::stop_source src;
         record<counted> rec;
         std::optional<eager_task> t;
         t.emplace(await_into(rx.recv_async(src.get_token()), &rec));
@@ -466,7 +464,7 @@ TEST_CASE(
         oneshot::sender<counted> tx;
         oneshot::receiver<counted> rx;
         open(tx, rx);
-        std::stop_source src;
+        test_support::stop_source src;
         record<counted> rec;
         std::optional<eager_task> t;
         t.emplace(await_into(std::move(rx).recv_async(src.get_token()), &rec));
@@ -512,7 +510,7 @@ TEST_CASE("race: request_stop vs sender drop while suspended", "[coroutine][canc
         oneshot::sender<int> tx;
         oneshot::receiver<int> rx;
         open(tx, rx);
-        std::stop_source src;
+        test_support::stop_source src;
         record<int> rec;
         std::optional<eager_task> t;
         t.emplace(await_into(rx.recv_async(src.get_token()), &rec));
@@ -554,7 +552,7 @@ TEST_CASE("race: the co_await itself vs request_stop vs send, on three threads",
         oneshot::sender<counted> tx;
         oneshot::receiver<counted> rx;
         open(tx, rx);
-        std::stop_source src;
+        test_support::stop_source src;
         record<counted> rec;
         std::optional<eager_task> t;
         bool sent = false;
@@ -604,7 +602,7 @@ TEST_CASE("race: request_stop vs send through resume_on(loop): exactly one resum
         oneshot::sender<int> tx;
         oneshot::receiver<int> rx;
         open(tx, rx);
-        std::stop_source src;
+        test_support::stop_source src;
         record<int> rec;
         rec.loop = &loop;
         std::optional<eager_task> t;
@@ -669,7 +667,7 @@ TEST_CASE("a stop request resumes through a resumer that waits for the coroutine
         oneshot::sender<int> tx;
         oneshot::receiver<int> rx;
         open(tx, rx);
-        std::stop_source src;
+        test_support::stop_source src;
         record<int> rec;
         eager_task t =
             await_into(rx.recv_async(src.get_token()).resume_on(blocking_resumer{&loop}), &rec);
@@ -699,23 +697,6 @@ TEST_CASE("a stop request resumes through a resumer that waits for the coroutine
     }
 }
 
-#else // no std::stop_token in this standard library (e.g. libc++ without jthread)
-
-TEST_CASE("without std::stop_token the awaiter still works (cancellation tests skipped)",
-          "[coroutine][cancel]") {
-    oneshot::sender<int> tx;
-    oneshot::receiver<int> rx;
-    open(tx, rx);
-    record<int> rec;
-    eager_task t = await_lvalue(&rx, &rec);
-    REQUIRE_FALSE(t.done());
-    REQUIRE(std::move(tx).send(1).has_value());
-    REQUIRE(t.done());
-    REQUIRE(rec.got_value());
-    CHECK(rec.result->value() == 1);
-}
-
-#endif
 
 TEST_CASE("race: send vs the co_await starting on another thread (no stop token)",
           "[coroutine][race]") {
