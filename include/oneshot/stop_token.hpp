@@ -32,10 +32,6 @@
 #include <stop_token>
 #endif
 
-#if defined(_MSC_VER)
-#include <intrin.h>
-#endif
-
 namespace oneshot {
 
 namespace detail {
@@ -61,19 +57,9 @@ struct stop_callback_for<std::stop_token, F> {
 };
 #endif
 
-/// One step of the bounded spins of `inplace_stop_source`: a CPU pause hint. (Kept here so that
-/// this header needs only `wait_on` / `wake_all` from wait.hpp.)
-inline void stop_spin_pause() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(_M_X64) || defined(_M_IX86)
-    _mm_pause();
-#elif defined(_M_ARM64) || defined(_M_ARM)
-    __yield();
-#elif defined(__aarch64__) || defined(__arm__)
-    __asm__ __volatile__("yield");
-#endif
-}
+/// How many times `inplace_stop_source` re-reads a word (with a CPU pause between reads) before it
+/// sleeps on it: its lock and its wait for a running callback are held for a few instructions only.
+inline constexpr int stop_spin_limit = 64;
 
 /// The callable the concept registers (in an unevaluated context) to check a token's callback.
 struct stop_probe {
@@ -385,9 +371,9 @@ inline bool inplace_stop_source::lock(bool unless_stopped, std::uint32_t extra) 
                 return true;
             continue;
         }
-        if (spins < ONESHOT_SPIN_LIMIT) {
+        if (spins < detail::stop_spin_limit) {
             ++spins;
-            detail::stop_spin_pause();
+            detail::spin_pause();
             s = state_.load(std::memory_order_acquire); // acquire: see the first comment
             continue;
         }
@@ -466,11 +452,11 @@ inline bool inplace_stop_source::request_stop() noexcept {
 
 inline void inplace_stop_source::wait_until_completed(
     const detail::inplace_stop_callback_base& cb) const noexcept {
-    for (int spins = 0; spins < ONESHOT_SPIN_LIMIT; ++spins) {
+    for (int spins = 0; spins < detail::stop_spin_limit; ++spins) {
         // Acquire: pairs with request_stop's store, so the callback's effects happen-before our
         // return (and the object's destruction).
         if (cb.completed_.load(std::memory_order_acquire)) return;
-        detail::stop_spin_pause();
+        detail::spin_pause();
     }
     for (;;) {
         // Seq_cst: see request_stop (store `completed_`, then read the bit; we set the bit, then
