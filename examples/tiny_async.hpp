@@ -21,7 +21,7 @@ struct detached {
 };
 
 // One thread that resumes the coroutines handed to it, in order. It is invocable with a
-// std::coroutine_handle<>, which makes it a oneshot scheduler: rx.recv_async().resume_on(&loop).
+// std::coroutine_handle<>, which makes it a oneshot resumer: rx.recv_async().resume_on(&loop).
 class event_loop {
 public:
     event_loop() : thread_([this] { run(); }) {}
