@@ -16,6 +16,7 @@
 #include <benchmark/benchmark.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -138,7 +139,26 @@ void register_roundtrip(const char* workload) {
     benchmark::RegisterBenchmark((base + "/floor").c_str(), floor_roundtrip<T>);
 }
 
+/// Polling an empty channel with `recv_for(0)`, against `try_recv`: the state is checked before any
+/// clock or wait machinery, so a zero timeout costs a clock read more than `try_recv`, not a spin.
+void poll_recv_for_zero(benchmark::State& state) {
+    auto [tx, rx] = oneshot::channel<int>();
+    for (auto _ : state) {
+        auto r = rx.recv_for(std::chrono::nanoseconds(0));
+        benchmark::DoNotOptimize(r);
+    }
+}
+void poll_try_recv(benchmark::State& state) {
+    auto [tx, rx] = oneshot::channel<int>();
+    for (auto _ : state) {
+        auto r = rx.try_recv();
+        benchmark::DoNotOptimize(r);
+    }
+}
+
 [[maybe_unused]] const bool registered = [] {
+    benchmark::RegisterBenchmark("BM_poll_empty/recv_for_0", poll_recv_for_zero);
+    benchmark::RegisterBenchmark("BM_poll_empty/try_recv", poll_try_recv);
     register_roundtrip<int>("int");
     register_roundtrip<std::string>("string40");
     register_roundtrip<kib>("1kib");

@@ -392,12 +392,16 @@ private:
         }
     };
 
+    // How each receive makes its deadline, only once it has to wait. `polls_only`: no wait at all
+    // (a zero, negative or NaN timeout), known without reading a clock.
     struct no_deadline {
+        [[nodiscard]] static bool polls_only() noexcept { return false; }
         typename Platform::deadline operator()() const noexcept { return std::nullopt; }
     };
     template <class Rep, class Period>
     struct after {
         const std::chrono::duration<Rep, Period>& timeout;
+        [[nodiscard]] bool polls_only() const noexcept { return !(timeout > timeout.zero()); }
         typename Platform::deadline operator()() const noexcept {
             return detail::deadline_after(timeout);
         }
@@ -405,6 +409,7 @@ private:
     template <class Clock, class Duration>
     struct at {
         const std::chrono::time_point<Clock, Duration>& deadline;
+        [[nodiscard]] static bool polls_only() noexcept { return false; }
         typename Platform::deadline operator()() const noexcept {
             return detail::deadline_at(deadline);
         }
@@ -430,6 +435,7 @@ private:
         std::uint32_t s = Platform::load(b->state);
         if (s & detail::bits::done) return take(s);
         if (token.stop_requested()) return recv_result(unexpect, recv_error::cancelled);
+        if (make_deadline.polls_only()) return recv_result(unexpect, recv_error::timeout);
         const typename Platform::deadline deadline = make_deadline();
         if (Platform::expired(deadline)) return recv_result(unexpect, recv_error::timeout);
         // Spin briefly before registering: a prompt reply then costs no registration, no sleep.

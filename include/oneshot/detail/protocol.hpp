@@ -62,9 +62,10 @@ inline constexpr std::uint32_t cancel = 1U << 5;
 /// The shared state: one allocation per channel.
 template <class T, class Platform>
 struct block {
-    /// Valid while `waiting` is set. Written by the receiver before the step that sets `waiting`
-    /// (which publishes it); read by whoever takes the waiter out.
-    waiter* waiter_slot = nullptr;
+    /// Valid while `waiting` is set (left uninitialised until then: creating a channel writes only
+    /// the state word). Written by the receiver before the step that sets `waiting` (which
+    /// publishes it); read by whoever takes the waiter out.
+    waiter* waiter_slot;
     typename Platform::state_word state{bits::sender | bits::receiver};
     message_slot<T> slot;
     ONESHOT_NO_UNIQUE_ADDRESS typename Platform::slot_tracker tracker;
@@ -87,16 +88,27 @@ enum class send_outcome { delivered, receiver_gone };
 /// block belongs to the caller alone, with the message (if any) still in the slot: the caller takes
 /// it back and frees the block.
 template <class T, class Platform>
-[[nodiscard]] send_outcome publish_and_leave(block<T, Platform>* b, bool with_message) noexcept {
+[[nodiscard]] send_outcome publish_and_leave_slow(block<T, Platform>* b,
+                                                  std::uint32_t published) noexcept;
+
+template <class T, class Platform>
+[[nodiscard]] inline send_outcome publish_and_leave(block<T, Platform>* b,
+                                                    bool with_message) noexcept {
     const std::uint32_t published = bits::done | (with_message ? bits::message : 0U);
     std::uint32_t expected = bits::sender | bits::receiver;
     // Fast path, the receiver alive and not waiting: one RMW publishes and leaves. The slot write
     // before it is ordered by seq_cst; the receiver frees the block later.
     if (Platform::compare_exchange(b->state, expected, bits::receiver | published))
         return send_outcome::delivered;
+    return publish_and_leave_slow(b, published);
+}
 
-    // Receiver gone, waiting, or a stale `cancel`: publish but keep `sender`, so the block stays
-    // alive while we complete the waiter.
+/// The rest of `publish_and_leave`, out of line: the receiver is gone, waiting, or left a stale
+/// `cancel`.
+template <class T, class Platform>
+[[nodiscard]] send_outcome publish_and_leave_slow(block<T, Platform>* b,
+                                                  std::uint32_t published) noexcept {
+    // Publish but keep `sender`, so the block stays alive while we complete the waiter.
     const std::uint32_t before = Platform::fetch_or(b->state, published);
     if (!(before & bits::receiver)) return send_outcome::receiver_gone; // nobody else references it
 
