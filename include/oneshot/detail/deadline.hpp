@@ -58,11 +58,11 @@ static_assert(std::is_integral_v<steady_rep> && std::is_signed_v<steady_rep> &&
                   std::numeric_limits<steady_rep>::digits < std::numeric_limits<umax>::digits,
               "the steady clock counts in a signed integer narrower than std::uintmax_t");
 
-inline constexpr umax umax_max = std::numeric_limits<umax>::max();
+inline constexpr umax umax_max = (std::numeric_limits<umax>::max)();
 /// The largest and (as a magnitude) the most negative steady tick count.
-inline constexpr umax steady_max_ticks = static_cast<umax>(std::numeric_limits<steady_rep>::max());
+inline constexpr umax steady_max_ticks = static_cast<umax>((std::numeric_limits<steady_rep>::max)());
 inline constexpr umax steady_min_magnitude =
-    umax{0} - static_cast<umax>(std::numeric_limits<steady_rep>::min());
+    umax{0} - static_cast<umax>((std::numeric_limits<steady_rep>::min)());
 
 /// Representations converted exactly, through `umax`: integers no wider than it.
 template <class Rep>
@@ -243,7 +243,7 @@ inline constexpr umax max_timeout_ticks = compute_max_timeout_ticks();
 /// `now + ticks`, or nothing past the end of the steady clock. `ticks <= max_timeout_ticks`.
 inline steady_deadline add_ticks(deadline_clock::time_point now, umax ticks) noexcept {
     const steady_rep base = now.time_since_epoch().count();
-    if (base > 0 && ticks > static_cast<umax>(std::numeric_limits<steady_rep>::max() - base))
+    if (base > 0 && ticks > static_cast<umax>((std::numeric_limits<steady_rep>::max)() - base))
         return std::nullopt;
     return now + deadline_clock::duration(static_cast<steady_rep>(ticks));
 }
@@ -288,7 +288,7 @@ struct common_period {
                     static_cast<umax>(P2::den));
     static constexpr bool den_fits =
         den.has_value() &&
-        den.value_or(0) <= static_cast<umax>(std::numeric_limits<std::intmax_t>::max());
+        den.value_or(0) <= static_cast<umax>((std::numeric_limits<std::intmax_t>::max)());
     static constexpr std::optional<umax> k1 =
         den_fits ? checked_mul(static_cast<umax>(P1::num) / num,
                                den.value_or(0) / static_cast<umax>(P1::den))
@@ -383,7 +383,7 @@ deadline_at(const std::chrono::time_point<Clock, Duration>& t) noexcept(noexcept
         using period = typename Duration::period;
         const rep count = t.time_since_epoch().count();
         if constexpr (std::is_floating_point_v<rep>) {
-            if (std::isnan(count)) return time_point::min();
+            if (std::isnan(count)) return (time_point::min)();
         }
         if (!impl::is_negative(count)) {
             const std::optional<impl::umax> ticks = impl::ticks_of<period>(
@@ -394,7 +394,7 @@ deadline_at(const std::chrono::time_point<Clock, Duration>& t) noexcept(noexcept
         // Negative: round the magnitude down, which rounds the time up.
         const std::optional<impl::umax> ticks = impl::ticks_of<period>(
             impl::magnitude(count), /*round_up=*/false, impl::steady_min_magnitude);
-        if (!ticks) return time_point::min(); // before every representable steady time
+        if (!ticks) return (time_point::min)(); // before every representable steady time
         // Modular negation and conversion: exact, the most negative count included.
         return time_point(
             deadline_clock::duration(static_cast<impl::steady_rep>(impl::umax{0} - *ticks)));
