@@ -267,14 +267,14 @@ public:
     /// returned rather than reported as a timeout whenever the send completed first.
     template <class Rep, class Period>
     [[nodiscard]] recv_result recv_for(const std::chrono::duration<Rep, Period>& timeout) {
-        return receive(after{timeout}, never_stop_token{});
+        return receive(after<Rep, Period>{timeout}, never_stop_token{});
     }
     /// Like `recv_for(timeout)`, also giving up when `token` requests stop.
     /// @returns the message, `disconnected`, `timeout` or `cancelled`.
     template <class Rep, class Period, stoppable_token Token>
     [[nodiscard]] recv_result recv_for(const std::chrono::duration<Rep, Period>& timeout,
                                        const Token& token) {
-        return receive(after{timeout}, token);
+        return receive(after<Rep, Period>{timeout}, token);
     }
 
     /// Like `recv()`, giving up at `deadline`. A deadline on a clock other than the steady clock is
@@ -283,14 +283,14 @@ public:
     /// @returns the message, `disconnected`, or `timeout`.
     template <class Clock, class Duration>
     [[nodiscard]] recv_result recv_until(const std::chrono::time_point<Clock, Duration>& deadline) {
-        return receive(at{deadline}, never_stop_token{});
+        return receive(at<Clock, Duration>{deadline}, never_stop_token{});
     }
     /// Like `recv_until(deadline)`, also giving up when `token` requests stop.
     /// @returns the message, `disconnected`, `timeout` or `cancelled`.
     template <class Clock, class Duration, stoppable_token Token>
     [[nodiscard]] recv_result recv_until(const std::chrono::time_point<Clock, Duration>& deadline,
                                          const Token& token) {
-        return receive(at{deadline}, token);
+        return receive(at<Clock, Duration>{deadline}, token);
     }
 
     /// True when no message can ever be received: the sender finished without one, the message

@@ -36,9 +36,14 @@ class send_error {
 public:
     /// Holds the message constructed from `args`.
     template <class... Args>
+        requires std::is_constructible_v<T, Args...>
     explicit send_error(std::in_place_t,
                         Args&&... args) noexcept(std::is_nothrow_constructible_v<T, Args...>)
         : value_(std::forward<Args>(args)...) {}
+    /// Holds the aggregate message built from `args` with braces.
+    template <class... Args>
+        requires(!std::is_constructible_v<T, Args...> && std::is_aggregate_v<T>)
+    explicit send_error(std::in_place_t, Args&&... args) : value_{std::forward<Args>(args)...} {}
 
     /// The unsent message.
     [[nodiscard]] T& value() & noexcept { return value_; }
