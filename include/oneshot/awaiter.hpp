@@ -127,10 +127,11 @@ public:
     [[nodiscard]] bool await_suspend(std::coroutine_handle<> h) noexcept {
         block_ = target().block_;
         node_.set_handle(h);
+        detail::prepare_waiter(block_, &node_);
         stop_.arm(token_, stop_handler{this}); // may run at once: then it posts `cancel`
         registered_ = true;
         std::uint32_t s = seen_; // a stale value only costs the CAS one retry
-        switch (detail::register_waiter(block_, &node_, s)) {
+        switch (detail::register_waiter(block_, s)) {
         case detail::register_outcome::registered:
             // From the moment of registration the sender or a stop request may resume the
             // coroutine on another thread: touch nothing of `this` any more.

@@ -446,9 +446,10 @@ private:
             return take(s);
 
         detail::thread_waiter<Platform> node;
+        detail::prepare_waiter(b, &node);
         detail::stop_registration<Token, stop_handler> stop;
         stop.arm(token, stop_handler{b, &node}); // may run at once: then it posts `cancel`
-        switch (detail::register_waiter(b, &node, s)) {
+        switch (detail::register_waiter(b, s)) {
         case detail::register_outcome::done: stop.disarm(); return take(s);
         case detail::register_outcome::cancelled:
             stop.disarm();

@@ -32,7 +32,7 @@
 /// | transition | who | step |
 /// |---|---|---|
 /// | `publish_and_leave` | sender: send, emplace, drop | CAS `sender|receiver -> receiver|done[|message]`; else `fetch_or(done[|message])`, complete a registered waiter, `fetch_and(~sender)` |
-/// | `register_waiter` | receiver before it sleeps or suspends | write the slot, then CAS `s -> s|waiting`; or consume a posted `cancel` |
+/// | `prepare_waiter`, `register_waiter` | receiver before it sleeps or suspends | write the slot (plain), then CAS `s -> s|waiting`; or consume a posted `cancel` |
 /// | `withdraw_unless_done` | timeout, stop handled by the waiter, destroyed awaiter | CAS `s -> s & ~(waiting|cancel)` while `done` is clear |
 /// | `post_cancel` | stop callback | take a registered waiter (CAS clearing `waiting`), or CAS `s -> s|cancel` before registration; nothing once `done` |
 /// | `leave_after_take` | receiver, after moving the message out | none if `sender` is already clear; else `fetch_and(~(receiver|message|waiting|cancel))` |
@@ -127,15 +127,21 @@ template <class T, class Platform>
 
 enum class register_outcome { registered, done, cancelled };
 
-/// Registers `w` as the receiver's waiter; `s` is the state last seen and is updated. Returns
+/// Writes the receiver's waiter into the slot, ahead of `register_waiter` (which publishes it).
+/// A plain write: nobody reads the slot while `waiting` is clear. Precondition: no waiter
+/// registered.
+template <class T, class Platform>
+void prepare_waiter(block<T, Platform>* b, waiter* w) noexcept {
+    b->tracker.write();
+    b->waiter_slot = w;
+}
+
+/// Registers the waiter `prepare_waiter` wrote; `s` is the state last seen and is updated. Returns
 /// `done` when the sender finished first (nothing registered), `cancelled` when a stop callback
 /// posted `cancel` before registration (consumed: nothing registered). On `registered`, the waiter
-/// may be completed on another thread at any moment. Precondition: no waiter registered.
+/// may be completed on another thread at any moment.
 template <class T, class Platform>
-[[nodiscard]] register_outcome register_waiter(block<T, Platform>* b, waiter* w,
-                                               std::uint32_t& s) noexcept {
-    b->tracker.write();
-    b->waiter_slot = w; // published by the CAS that sets `waiting`
+[[nodiscard]] register_outcome register_waiter(block<T, Platform>* b, std::uint32_t& s) noexcept {
     for (;;) {
         if (s & bits::done) return register_outcome::done;
         if (s & bits::cancel) {
