@@ -23,6 +23,7 @@
 
 #include <oneshot/detail/config.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -138,8 +139,10 @@ inline void wait_on(const wait_word& word, std::uint32_t old,
     std::unique_lock lock(b.mutex);
     // Checked under the bucket's mutex, which the waker also takes: no lost wake-up.
     if (word.load(std::memory_order_seq_cst) != old) return;
+    // wait_for adds the timeout to the clock's now: a far timeout would overflow there, so wait at
+    // most a day at a time (an early return is allowed; callers re-check and wait again).
     if (timeout)
-        b.cv.wait_for(lock, *timeout);
+        b.cv.wait_for(lock, (std::min)(*timeout, std::chrono::nanoseconds(std::chrono::hours(24))));
     else
         b.cv.wait(lock);
 }
