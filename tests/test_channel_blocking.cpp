@@ -222,8 +222,9 @@ TEST_CASE("recv_for times out with narrow and unusual duration types", "[blockin
             recv_error::timeout);
     REQUIRE(recv_for_with_net(std::chrono::duration<int, std::nano>(20'000'000)).error() ==
             recv_error::timeout);
-    REQUIRE(recv_for_with_net(std::chrono::duration<long long, std::pico>(20'000'000'000LL))
-                .error() == recv_error::timeout);
+    REQUIRE(
+        recv_for_with_net(std::chrono::duration<long long, std::pico>(20'000'000'000LL)).error() ==
+        recv_error::timeout);
     REQUIRE(recv_for_with_net(std::chrono::duration<short, std::milli>(20)).error() ==
             recv_error::timeout);
     REQUIRE(recv_for_with_net(std::chrono::duration<float>(0.02F)).error() == recv_error::timeout);
@@ -250,18 +251,17 @@ TEST_CASE("recv_for with an unrepresentably long duration waits for the message"
 }
 
 TEST_CASE("recv_until with far and past deadlines on any clock", "[blocking][timeout]") {
-    using std::chrono::system_clock;
     using std::chrono::steady_clock;
+    using std::chrono::system_clock;
     // Far deadlines wait (they used to overflow and time out at once).
-    REQUIRE(*recv_until_with_net(
-                std::chrono::time_point<system_clock, std::chrono::seconds>::max(), 20ms) == 7);
+    REQUIRE(*recv_until_with_net(std::chrono::time_point<system_clock, std::chrono::seconds>::max(),
+                                 20ms) == 7);
     REQUIRE(*recv_until_with_net(system_clock::time_point::max(), 20ms) == 7);
     REQUIRE(*recv_until_with_net(steady_clock::time_point::max(), 20ms) == 7);
     // Past deadlines only poll (the minimum used to overflow and wait forever).
     REQUIRE(recv_until_with_net(steady_clock::time_point::min()).error() == recv_error::timeout);
     REQUIRE(recv_until_with_net(system_clock::time_point::min()).error() == recv_error::timeout);
-    REQUIRE(recv_until_with_net(
-                std::chrono::time_point<system_clock, std::chrono::seconds>::min())
+    REQUIRE(recv_until_with_net(std::chrono::time_point<system_clock, std::chrono::seconds>::min())
                 .error() == recv_error::timeout);
     // An ordinary deadline on another clock still times out.
     REQUIRE(recv_until_with_net(system_clock::now() + 20ms).error() == recv_error::timeout);
@@ -323,8 +323,9 @@ TEST_CASE("recv_for with a stop token reports timeout or cancelled", "[blocking]
     auto t = after(20ms, [&source] { source.request_stop(); });
     REQUIRE(rx.recv_for(10s, source.get_token()).error() == recv_error::cancelled);
     t.join();
-    REQUIRE(rx.recv_until(std::chrono::steady_clock::now() + 1s, test_support::stop_token{}).error() ==
-            recv_error::timeout);
+    REQUIRE(
+        rx.recv_until(std::chrono::steady_clock::now() + 1s, test_support::stop_token{}).error() ==
+        recv_error::timeout);
     REQUIRE(std::move(tx).send(8).has_value());
     REQUIRE(*rx.recv_for(1s, source.get_token()) == 8);
 }

@@ -45,7 +45,6 @@ namespace {
 using namespace std::chrono_literals;
 } // namespace
 
-
 namespace {
 
 /// A second receive from a coroutine running on the pool: `co_await std::move(rx)` there.
@@ -696,7 +695,6 @@ TEST_CASE("a stop request resumes through a resumer that waits for the coroutine
             CHECK(rec.got_value());
     }
 }
-
 
 TEST_CASE("race: send vs the co_await starting on another thread (no stop token)",
           "[coroutine][race]") {

@@ -191,7 +191,8 @@ private:
         void operator()() const noexcept {
             recv_awaiter* a = self; // `*this` dies in the disarm below
             if (detail::post_cancel(a->block_) != detail::cancel_outcome::took_waiter) return;
-            a->cancelled_ = true; // the stop won: a message arriving from now on stays in the channel
+            a->cancelled_ =
+                true; // the stop won: a message arriving from now on stays in the channel
             // Deregister before resuming: the resumed coroutine's own disarm must not wait for
             // this handler, which may itself wait for the coroutine to run (see
             // stop_registration.hpp). Nobody else disarms now: the waiter is ours.

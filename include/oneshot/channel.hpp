@@ -142,8 +142,9 @@ public:
     /// Not callable: sending consumes the sender. Write `std::move(tx).emplace(args...)`.
     template <class... Args>
     void emplace(Args&&...) & {
-        static_assert(detail::always_false<Args...>, "oneshot::sender::emplace consumes the sender: "
-                                                     "write std::move(tx).emplace(args...)");
+        static_assert(detail::always_false<Args...>,
+                      "oneshot::sender::emplace consumes the sender: "
+                      "write std::move(tx).emplace(args...)");
     }
 
     /// True when a send can no longer be delivered: the receiver is gone, or this sender is
@@ -224,7 +225,8 @@ public:
     /// A closed receiver (as if moved-from).
     basic_receiver() noexcept = default;
     /// Takes over `other`'s channel end; `other` becomes closed.
-    basic_receiver(basic_receiver&& other) noexcept : block_(std::exchange(other.block_, nullptr)) {}
+    basic_receiver(basic_receiver&& other) noexcept
+        : block_(std::exchange(other.block_, nullptr)) {}
     /// Drops the current channel end (as the destructor does), then takes `other`'s.
     basic_receiver& operator=(basic_receiver&& other) noexcept {
         if (this != &other) {

@@ -6,8 +6,8 @@
 #include <oneshot/awaiter.hpp>
 #include <oneshot/channel.hpp>
 #include <oneshot/errors.hpp>
-#include <oneshot/resumer.hpp>
 #include <oneshot/result.hpp>
+#include <oneshot/resumer.hpp>
 #include <oneshot/stop_token.hpp>
 #include <oneshot/version.hpp>
 #include <sendable/sendable.hpp>

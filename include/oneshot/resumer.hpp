@@ -32,9 +32,13 @@ struct resume_task {
 template <class R>
 concept handle_resumer = std::invocable<R&, std::coroutine_handle<>>;
 template <class R>
-concept post_resumer = requires(R& r, resume_task t) { r.post(t); };
+concept post_resumer = requires(R& r, resume_task t) {
+    r.post(t);
+};
 template <class R>
-concept execute_resumer = requires(R& r, resume_task t) { r.execute(t); };
+concept execute_resumer = requires(R& r, resume_task t) {
+    r.execute(t);
+};
 template <class R>
 concept direct_resumer = handle_resumer<R> || post_resumer<R> || execute_resumer<R>;
 

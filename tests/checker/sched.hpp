@@ -442,7 +442,7 @@ Block* create_block() {
     r.hi = r.lo + sizeof(Block);
     r.mem = mem;
     r.size = sizeof(Block);
-    S.blocks.push_back(r); // before construction: the state word must know it lies in a block
+    S.blocks.push_back(r);       // before construction: the state word must know it lies in a block
     auto* b = ::new (mem) Block; // default-initialised, as the production platform does
     block_rec& rec = S.blocks.back();
     rec.slot_lo = reinterpret_cast<const char*>(&b->slot);

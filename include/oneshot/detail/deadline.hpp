@@ -60,7 +60,8 @@ static_assert(std::is_integral_v<steady_rep> && std::is_signed_v<steady_rep> &&
 
 inline constexpr umax umax_max = (std::numeric_limits<umax>::max)();
 /// The largest and (as a magnitude) the most negative steady tick count.
-inline constexpr umax steady_max_ticks = static_cast<umax>((std::numeric_limits<steady_rep>::max)());
+inline constexpr umax steady_max_ticks =
+    static_cast<umax>((std::numeric_limits<steady_rep>::max)());
 inline constexpr umax steady_min_magnitude =
     umax{0} - static_cast<umax>((std::numeric_limits<steady_rep>::min)());
 

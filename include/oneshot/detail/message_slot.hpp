@@ -16,7 +16,7 @@ namespace oneshot::detail {
 /// them).
 template <class T, class... Args>
 concept constructible_from_args = std::is_constructible_v<T, Args...> ||
-    (std::is_aggregate_v<T> && requires(Args&&... args) { T{std::forward<Args>(args)...}; });
+    (std::is_aggregate_v<T>&& requires(Args&&... args) { T{std::forward<Args>(args)...}; });
 
 /// Constructs a `T` from `args` at `where`.
 template <class T, class... Args>

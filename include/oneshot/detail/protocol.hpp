@@ -195,7 +195,8 @@ template <class T, class Platform>
             continue;
         }
         // Not registered yet: leave the bit for the registration to consume.
-        if (Platform::compare_exchange(b->state, s, s | bits::cancel)) return cancel_outcome::posted;
+        if (Platform::compare_exchange(b->state, s, s | bits::cancel))
+            return cancel_outcome::posted;
     }
 }
 
