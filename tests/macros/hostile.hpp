@@ -113,7 +113,7 @@ task await_on(oneshot::receiver<int> rx, int& out) {
 
 // The awaiter types themselves, named.
 using plain_awaiter = decltype(std::declval<oneshot::receiver<int>&>().operator co_await());
-static_assert(std::is_same_v<plain_awaiter, oneshot::recv_awaiter<int, oneshot::default_platform,
+static_assert(std::is_same_v<plain_awaiter, oneshot::recv_awaiter<int, ONESHOT_DEFAULT_PLATFORM,
                                                                   oneshot::inline_scheduler>>);
 } // namespace hostile_macros_test
 
