@@ -5,7 +5,10 @@
 /// that arrives within a microsecond or two then costs no system call on either side. Spinning
 /// only pays when the other thread runs on another core at the same time; on a loaded machine, or
 /// with both threads on one CPU, every spin is lost time. So the spin adapts, per thread:
-/// - a wait that the spin satisfied restores the full budget (replies come in runs);
+/// - a wait that the spin satisfied doubles the budget (up to the policy's maximum): replies come
+///   in runs, but one lucky spin on busy cores must not buy a run of full-length failed spins (they
+///   would also cost this thread its scheduling priority against the programs keeping the cores
+///   busy);
 /// - a wait that had to sleep halves the budget, down to none;
 /// - with no budget left, one wait in `probe_interval` still spins with the full budget, to notice
 ///   that the cores became free again.
@@ -35,6 +38,11 @@ struct spin_budget {
     std::uint32_t waits_without_spin = 0;
 };
 
+/// The budget after a spin that paid off.
+[[nodiscard]] constexpr std::uint32_t grown(std::uint32_t ns, std::uint32_t max_ns) noexcept {
+    return ns >= max_ns / 2 ? max_ns : ns * 2 + 256;
+}
+
 /// Spins (calling `Platform::relax()` between checks) until `ready()` is true or this thread's
 /// budget under `Platform::spin` is spent. Returns whether `ready()` became true; adapts the budget.
 /// The caller has just looked itself: a policy without a spin returns false at once.
@@ -60,7 +68,7 @@ template <class Platform, class Ready>
                 for (int i = 0; i < 8; ++i) {
                     Platform::relax();
                     if (ready()) {
-                        budget.ns = policy.max_ns;
+                        budget.ns = grown(budget.ns, policy.max_ns);
                         return true;
                     }
                 }
