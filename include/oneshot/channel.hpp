@@ -479,8 +479,8 @@ private:
 
 /// Creates a one-shot channel: one heap allocation shared by the returned sender and receiver.
 /// @throws std::bad_alloc if the allocation fails.
+/// (No constraint on `T` here: the endpoints' static_assert then says what `T` may be.)
 template <class T, class Platform = ONESHOT_DEFAULT_PLATFORM>
-    requires detail::message_type<T>
 [[nodiscard]] std::pair<basic_sender<T, Platform>, basic_receiver<T, Platform>> channel() {
     auto* b = Platform::template create<detail::block<T, Platform>>();
     return {basic_sender<T, Platform>::from_raw(b), basic_receiver<T, Platform>::from_raw(b)};
