@@ -43,9 +43,11 @@ struct default_platform {
     /// A deadline; empty means "wait forever".
     using deadline = std::optional<clock::time_point>;
 
-    /// A blocking wait spins for at most 4 microseconds (about the cost of a sleep plus a wake-up)
-    /// before it sleeps, and only while spinning keeps paying off (see detail/spin.hpp).
-    static constexpr detail::spin_policy spin{4'000, 16};
+    /// A blocking wait spins for at most 20 microseconds (a few times the cost of a sleep plus a
+    /// wake-up: a reply from a thread that must itself be woken first still arrives within it)
+    /// before it sleeps, and only while spinning keeps paying off (see detail/spin.hpp); with no
+    /// budget left, one wait in 64 tries again.
+    static constexpr detail::spin_policy spin{20'000, 64};
 
     /// Reads the word.
     [[nodiscard]] static std::uint32_t load(const state_word& w) noexcept {

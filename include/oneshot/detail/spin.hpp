@@ -5,10 +5,10 @@
 /// that arrives within a microsecond or two then costs no system call on either side. Spinning
 /// only pays when the other thread runs on another core at the same time; on a loaded machine, or
 /// with both threads on one CPU, every spin is lost time. So the spin adapts, per thread:
-/// - a wait that the spin satisfied doubles the budget (up to the policy's maximum): replies come
-///   in runs, but one lucky spin on busy cores must not buy a run of full-length failed spins (they
-///   would also cost this thread its scheduling priority against the programs keeping the cores
-///   busy);
+/// - a wait that the spin satisfied after a time t keeps a budget of at least 2t (up to the policy's
+///   maximum): replies come in runs and take similar times. A quick success does not lengthen the
+///   spin: on busy cores a lucky spin must not buy a run of long failed spins (which would also
+///   cost the thread its scheduling priority against the programs keeping the cores busy);
 /// - a wait that had to sleep halves the budget, down to none;
 /// - with no budget left, one wait in `probe_interval` still spins with the full budget, to notice
 ///   that the cores became free again.
@@ -38,9 +38,15 @@ struct spin_budget {
     std::uint32_t waits_without_spin = 0;
 };
 
-/// The budget after a spin that paid off.
-[[nodiscard]] constexpr std::uint32_t grown(std::uint32_t ns, std::uint32_t max_ns) noexcept {
-    return ns >= max_ns / 2 ? max_ns : ns * 2 + 256;
+/// The budget after a spin that succeeded `start` ago: at least twice that, at most `max_ns`.
+[[nodiscard]] inline std::uint32_t at_least_twice(std::uint32_t ns,
+                                                  std::chrono::steady_clock::time_point start,
+                                                  std::uint32_t max_ns) noexcept {
+    const auto took = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                          std::chrono::steady_clock::now() - start)
+                          .count();
+    const auto wanted = took >= max_ns / 2 ? max_ns : static_cast<std::uint32_t>(2 * took);
+    return wanted > ns ? wanted : ns;
 }
 
 /// Spins (calling `Platform::relax()` between checks) until `ready()` is true or this thread's
@@ -61,22 +67,25 @@ template <class Platform, class Ready>
         if (ready()) return true;
         if (limit != 0) {
             using clock = std::chrono::steady_clock;
-            const auto until = clock::now() + std::chrono::nanoseconds(limit);
-            for (;;) {
+            const auto start = clock::now();
+            const auto until = start + std::chrono::nanoseconds(limit);
+            for (bool clock_read = false;;) {
                 // Read the clock once per eight pauses: a pause is tens of cycles, a clock read
                 // about as much again.
                 for (int i = 0; i < 8; ++i) {
                     Platform::relax();
                     if (ready()) {
-                        budget.ns = grown(budget.ns, policy.max_ns);
+                        // Keep a budget of twice what this wait took: similar waits then succeed.
+                        if (clock_read) budget.ns = at_least_twice(budget.ns, start, policy.max_ns);
                         return true;
                     }
                 }
                 if (clock::now() >= until) break;
+                clock_read = true;
             }
         }
         budget.ns /= 2;
-        if (budget.ns < 64) budget.ns = 0;
+        if (budget.ns < 256) budget.ns = 0;
         return false;
     }
 }
