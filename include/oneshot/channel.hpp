@@ -251,7 +251,7 @@ public:
     }
 
     /// Blocks until the message arrives or the sender is dropped. Uses no CPU while blocked, after
-    /// a short adaptive spin (at most a few microseconds, and none while spinning does not pay).
+    /// a short adaptive spin (at most 20 microseconds, and none while spinning does not pay).
     /// @returns the message, or `disconnected`.
     [[nodiscard]] recv_result recv() { return receive(no_deadline{}, never_stop_token{}); }
 
