@@ -157,7 +157,12 @@ TEST_CASE("deadline_after: small positive timeouts give a deadline strictly afte
     check(deadline_after(dur<double>(std::numeric_limits<double>::denorm_min()), now));
     check(deadline_after(dur<double>(std::numeric_limits<double>::min()), now));
     check(deadline_after(dur<float>(std::numeric_limits<float>::denorm_min()), now));
-    check(deadline_after(dur<long double>(std::numeric_limits<long double>::denorm_min()), now));
+    // Valgrind computes long double in double precision, where this value is zero (and a zero
+    // timeout rightly expires at once): check it where the machine sees it positive.
+    const volatile long double long_double_min = std::numeric_limits<long double>::denorm_min();
+    if (long_double_min > 0)
+        check(
+            deadline_after(dur<long double>(std::numeric_limits<long double>::denorm_min()), now));
     check(deadline_after(dur<double, pico>(0.001), now));
     check(deadline_after(dur<double, atto>(std::numeric_limits<double>::denorm_min()), now));
     check(deadline_after(dur<double, tiny>(1.0), now));
