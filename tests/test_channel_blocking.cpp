@@ -191,26 +191,26 @@ TEST_CASE("timeouts racing with a send: never lost, never both", "[blocking][tim
 }
 
 namespace {
-/// Receives with `timeout` on a fresh channel whose sender sends 7 after `net` (a safety net: a
-/// receive that should time out but would wait forever returns the message instead of hanging).
+/// Runs `receive(rx)` on a fresh channel whose sender sends 7 after `net` (a safety net: a receive
+/// that should time out but would wait forever returns the message instead of hanging).
+template <class Receive>
+oneshot::result<int, recv_error> with_net(std::chrono::milliseconds net, Receive receive) {
+    auto [tx, rx] = oneshot::channel<int>();
+    auto t = after(net, [tx = std::move(tx)]() mutable { (void)std::move(tx).send(7); });
+    auto got = receive(rx);
+    t.join();
+    return got;
+}
 template <class Rep, class Period>
 oneshot::result<int, recv_error> recv_for_with_net(std::chrono::duration<Rep, Period> timeout,
                                                    std::chrono::milliseconds net = 2000ms) {
-    auto [tx, rx] = oneshot::channel<int>();
-    auto t = after(net, [tx = std::move(tx)]() mutable { (void)std::move(tx).send(7); });
-    auto got = rx.recv_for(timeout);
-    t.join();
-    return got;
+    return with_net(net, [&](oneshot::receiver<int>& rx) { return rx.recv_for(timeout); });
 }
 template <class Clock, class Duration>
 oneshot::result<int, recv_error>
 recv_until_with_net(std::chrono::time_point<Clock, Duration> deadline,
                     std::chrono::milliseconds net = 2000ms) {
-    auto [tx, rx] = oneshot::channel<int>();
-    auto t = after(net, [tx = std::move(tx)]() mutable { (void)std::move(tx).send(7); });
-    auto got = rx.recv_until(deadline);
-    t.join();
-    return got;
+    return with_net(net, [&](oneshot::receiver<int>& rx) { return rx.recv_until(deadline); });
 }
 } // namespace
 

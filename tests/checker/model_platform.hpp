@@ -3,7 +3,7 @@
 /// mapped onto the deterministic scheduler of sched.hpp.
 ///
 /// Every atomic step is a scheduling point and is checked to touch a live block (a channel's state
-/// word) or a live wait (a thread waiter's wake-up word); `wait` and `wake_all` are modelled futex
+/// word) or a live wait (a thread waiter's wake-up word); `wait` and `wake_one` are modelled futex
 /// operations; `expired` is a nondeterministic choice (model time: a deadline may pass at any step,
 /// and once passed stays passed); the slot hooks feed the race detector; `create`/`dispose`
 /// register, poison and quarantine the block. There is no spin: a spin step is a load with no
@@ -12,7 +12,7 @@
 /// `Bug` selects a test-only broken variant that proves the checker can fail (production code is
 /// untouched; the real protocol runs through a deliberately broken seam):
 /// - `bug::wake_before_publish`: `store` (a thread waiter's completion) performs the wake-up
-///   *before* it publishes (and `wake_all` does nothing, as the wake moved): "the completer wakes
+///   *before* it publishes (and `wake_one` does nothing, as the wake moved): "the completer wakes
 ///   before publishing". The checker must report a lost wake-up.
 /// - `bug::early_free`: a `fetch_and` that drops the receiver's reference reports the sender as
 ///   already gone, so the receiver frees the block while the sender still uses it. The checker
@@ -138,10 +138,10 @@ struct model_platform {
         return me.time_passed;
     }
     /// The word may be gone (its wait ended): an address only, as for the futex.
-    static void wake_all(const state_word& w) noexcept {
+    static void wake_one(const state_word& w) noexcept {
         point();
         resolve_pending();
-        note(Planted ? "wake_all (planted: no-op)" : "wake_all");
+        note(Planted ? "wake_one (planted: no-op)" : "wake_one");
         if constexpr (!Planted) wake_word(&w);
     }
     static void relax() noexcept {}

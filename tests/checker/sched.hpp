@@ -9,7 +9,7 @@
 /// records it, and the explorer replays recorded prefixes depth first until every choice sequence
 /// has been run. Every atomic is seq_cst, so these interleavings are the whole memory model.
 ///
-/// Blocking is modelled, never real: `wait` blocks a logical thread until a `wake_all` on the same
+/// Blocking is modelled, never real: `wait` blocks a logical thread until a `wake_one` on the same
 /// word (futex semantics: a change without a wake does not release it); a timed wait can also time
 /// out at any scheduling point. When no thread can run and some have not finished, that is a
 /// deadlock: a lost wake-up. The only real blocking inside the library is `~std::stop_callback`

@@ -53,9 +53,9 @@ struct delay_platform : oneshot::default_platform {
         injected_delay();
         return base::fetch_and(w, bits);
     }
-    static void wake_all(const state_word& w) noexcept {
+    static void wake_one(const state_word& w) noexcept {
         injected_delay();
-        base::wake_all(w);
+        base::wake_one(w);
     }
 };
 

@@ -12,7 +12,8 @@
 #include <version>
 
 /// Defined to 1 when the standard library has `std::stop_token` (libstdc++ 10+, MSVC; not Debian's
-/// libc++ 14/16). The `std::stop_token` overloads exist only then; everything else is always there.
+/// libc++ 14/16). Informational: every operation takes any stop token, and where this is 0
+/// `oneshot::inplace_stop_source` provides one.
 #if defined(__cpp_lib_jthread) && __cpp_lib_jthread >= 201911L
 #define ONESHOT_HAS_STOP_TOKEN 1
 #else

@@ -14,8 +14,9 @@
 /// - `load`, `store`, `compare_exchange` (strong), `fetch_or`, `fetch_and`: seq_cst operations.
 /// - `wait(word, old, deadline)`: block while the word equals `old` (spurious returns allowed);
 ///   `deadline` is empty for an untimed wait. `expired(deadline)`: has the deadline passed?
-/// - `wake_all(word)`: wake every thread blocked on the word. The word may be gone once the call
-///   starts (it is used as an address only), so a waker may publish, then wake.
+/// - `wake_one(word)`: wake the thread blocked on the word (a waiter's word has one sleeper). The
+///   word may be gone once the call starts (it is used as an address only), so a waker may
+///   publish, then wake.
 /// - `spin`: the `detail::spin_policy` of a blocking wait; `relax()`: one step of that spin.
 /// - `create<Block>()` / `dispose(Block*)`: the channel's one allocation and its release.
 /// - `slot_tracker`: an object with `write()` / `read()` hooks called on every plain access to
@@ -81,8 +82,8 @@ struct default_platform {
     [[nodiscard]] static bool expired(const deadline& d) noexcept {
         return d && clock::now() >= *d;
     }
-    /// Wakes every thread blocked on `w`; `w` is used as an address only.
-    static void wake_all(const state_word& w) noexcept { detail::wake_all(w); }
+    /// Wakes the thread blocked on `w`; `w` is used as an address only.
+    static void wake_one(const state_word& w) noexcept { detail::wake_one(w); }
     /// One step of a spin: a CPU pause.
     static void relax() noexcept { detail::spin_pause(); }
 

@@ -71,7 +71,7 @@ private:
         // wake-up uses the word's address only (a number to the kernel, a key into the wait table),
         // so it is safe even then, and a thread that reads 1 never sleeps again.
         Platform::store(word, 1);
-        Platform::wake_all(word);
+        Platform::wake_one(word);
     }
 
     typename Platform::state_word word_{0};
